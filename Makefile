@@ -1,0 +1,31 @@
+# Two commands for a fresh clone: `make run` and `make test`. Both create .venv and install into it first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+DEMO := resources/demo_northeast.tplan
+
+.PHONY: run test bench lint demo clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m desktop_planner
+
+test: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+	$(VENV)/bin/lint-imports
+
+bench: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m tests.benchmarks.harness $(ONLY)
+
+# Rebuild the bundled demo project (reproducible: same seed, same file contents).
+demo: $(STAMP)
+	$(PY) -m desktop_planner demo $(DEMO) --accounts 5000 --territories 12 --region northeast --seed 7 --force
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

@@ -1,0 +1,5 @@
+import sys
+
+from desktop_planner.cli import main
+
+sys.exit(main())

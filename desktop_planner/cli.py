@@ -1,0 +1,212 @@
+"""Command line: the GUI launch and the headless commands of DESIGN.md (also the automation contract).
+
+Exit status 0 on success, 2 on bad arguments or bad input, with the reason on standard error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+COMMANDS = ("demo", "import", "export", "summary", "balance", "render")
+LATER = {"import": "importing CSV/Excel files", "balance": "auto-balance", "render": "rendering the map to a file"}
+
+
+class UsageError(Exception):
+    pass
+
+
+class BadInput(Exception):
+    """Input that cannot be used (a bad file, an unknown scenario): reported, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so every bad argument ends with exit status 2 and a reason."""
+
+    def error(self, message: str):
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size must look like 1600x1000, got {text!r}") from None
+    if not (200 <= w <= 10000 and 200 <= h <= 10000):
+        raise argparse.ArgumentTypeError(f"size {text} is out of range (200 to 10000 pixels a side)")
+    return w, h
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value
+
+
+def gui_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="desktop-planner", description="Sales territory alignment, offline. Without a command: "
+                "start the app. Commands: " + ", ".join(COMMANDS) + " (see `desktop-planner COMMAND --help`).")
+    p.add_argument("project", nargs="?", type=Path, help="project file (default: the last one, else the demo)")
+    p.add_argument("--screenshot", type=Path, metavar="OUT.png", help="render the main window to a PNG and exit")
+    p.add_argument("--size", type=_size, default=(1600, 1000), metavar="WxH", help="window size for --screenshot")
+    return p
+
+
+def command_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="desktop-planner")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    demo = sub.add_parser("demo", help="create a demo project from real US postcode locations")
+    demo.add_argument("project", type=Path)
+    demo.add_argument("--accounts", type=_positive_int, default=5000)
+    demo.add_argument("--territories", type=_positive_int, default=12)
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--region", default="northeast", help="northeast, midwest, south, west or us")
+    demo.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+    summary = sub.add_parser("summary", help="print every territory's measures and the plan's balance")
+    summary.add_argument("project", type=Path)
+    summary.add_argument("--scenario", help="scenario name (default: the active one)")
+    summary.add_argument("--json", action="store_true", help="one JSON object, for scripts")
+
+    export = sub.add_parser("export", help="write assignments, a territory summary, the audit log or rejected "
+                            "import rows as CSV")
+    export.add_argument("project", type=Path)
+    export.add_argument("--out", type=Path, required=True)
+    export.add_argument("--scenario")
+    export.add_argument("--what", choices=("assignments", "summary", "changes", "issues"), default="assignments")
+    export.add_argument("--baseline", help="with --what assignments: add where each account was in this scenario")
+    export.add_argument("--bom", action="store_true", help="start the file with a UTF-8 byte-order mark (Excel)")
+
+    for name, what in LATER.items():
+        later = sub.add_parser(name, help=f"{what} (not in this version yet)")
+        later.add_argument("rest", nargs=argparse.REMAINDER)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] in COMMANDS:
+            args = command_parser().parse_args(argv)
+            return HANDLERS[args.command](args)
+        args = gui_parser().parse_args(argv)
+    except UsageError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BadInput as exc:
+        print(f"desktop-planner: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    from desktop_planner.ui.app import run_app  # Qt is imported only for the GUI
+    return run_app(args.project, screenshot=args.screenshot, size=args.size)
+
+
+def _open(path: Path):
+    from desktop_planner.store.opening import ProjectError
+    from desktop_planner.store.project import ProjectFile
+    try:
+        project = ProjectFile.open(path)
+        return project, project.load_plan()
+    except ProjectError as exc:
+        raise BadInput(str(exc)) from None
+
+
+def _scenario(plan, name: str | None):
+    if name is None:
+        return plan.active
+    try:
+        return plan.scenario_by_name(name)
+    except KeyError as exc:
+        raise BadInput(exc.args[0]) from None
+
+
+def run_demo(args) -> int:
+    from desktop_planner.io.demo import build_demo_plan
+    from desktop_planner.store.opening import ProjectError
+    from desktop_planner.store.project import ProjectFile
+    if args.project.exists() and not args.force:
+        raise BadInput(f"{args.project}: already exists (use --force to overwrite it)")
+    try:
+        plan = build_demo_plan(args.accounts, args.territories, seed=args.seed, region=args.region)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+    try:
+        ProjectFile.create(args.project, plan, overwrite=args.force).close()
+    except ProjectError as exc:
+        raise BadInput(str(exc)) from None
+    print(f"{args.project}: {len(plan.accounts):,} accounts, {len(plan.active.territories)} territories "
+          f"({plan.name})")
+    return EXIT_OK
+
+
+def run_summary(args) -> int:
+    from desktop_planner.core.summary import scenario_summary
+    project, plan = _open(args.project)
+    with project:
+        summary = scenario_summary(plan, _scenario(plan, args.scenario), contiguity=project.contiguity_checker(plan))
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        print(format_summary_table(summary))
+    return EXIT_OK
+
+
+def format_summary_table(summary: dict) -> str:
+    """A readable table for a terminal: one line per territory, then the plan's balance figures."""
+    head = (f"{'territory':<24} {'rep':<20} {'accts':>6} {'potential':>13} {'service h':>10} {'travel h':>9} "
+            f"{'workload h':>10} {'dev wl':>7} {'contig':>6}")
+    lines = [f"{summary['project']} — scenario {summary['scenario']}", head, "-" * len(head)]
+    for t in summary["territories"]:
+        dev = t["deviation"]["workload_hours"]
+        flag = "" if t["in_band"]["workload_hours"] else " *"
+        lines.append(
+            f"{t['name'][:24]:<24} {(t['rep_name'] or '')[:20]:<20} {t['accounts']:>6,} {t['potential']:>13,.0f} "
+            f"{t['service_hours']:>10,.0f} {t['travel_hours']:>9,.0f} {t['workload_hours']:>10,.0f} "
+            f"{'' if dev is None else f'{dev:+.1%}':>7} {'yes' if t['contiguous'] else 'no':>6}{flag}")
+    p = summary["plan"]
+    lines.append("-" * len(head))
+    lines.append(f"accounts {p['accounts']:,}, unassigned {p['unassigned']:,}, territories {p['territories']}, "
+                 f"tolerance ±{p['tolerance']:.0%} (* = out of band)")
+    for key in ("workload_hours", "potential", "accounts"):
+        lines.append(f"{key:<15} largest deviation {p['max_abs_deviation'][key]:.1%}, CV {p['cv'][key]:.3f}")
+    lines.append(f"compactness     {p['compactness_km']:.1f} km (workload-weighted mean distance to home)")
+    return "\n".join(lines)
+
+
+def run_export(args) -> int:
+    from desktop_planner.io import export
+    project, plan = _open(args.project)
+    with project:
+        scenario = _scenario(plan, args.scenario)
+        try:
+            if args.what == "assignments":
+                baseline = _scenario(plan, args.baseline) if args.baseline else None
+                count = export.export_assignments(plan, scenario, args.out, baseline=baseline, bom=args.bom)
+            elif args.what == "summary":
+                count = export.export_summary(plan, scenario, args.out, bom=args.bom,
+                                              contiguity=project.contiguity_checker(plan))
+            elif args.what == "changes":
+                scenario_id = scenario.id if args.scenario else None
+                count = export.export_changes(project.conn, args.out, scenario_id, bom=args.bom)
+            else:
+                count = export.export_issues(project.conn, args.out, bom=args.bom)
+        except export.ExportError as exc:
+            raise BadInput(str(exc)) from None
+    print(f"{args.out}: {count:,} rows ({args.what})")
+    return EXIT_OK
+
+
+def run_later(args) -> int:
+    raise BadInput(f"'{args.command}' ({LATER[args.command]}) is not available in this version yet")
+
+
+HANDLERS = {"demo": run_demo, "summary": run_summary, "export": run_export,
+            **{name: run_later for name in LATER}}

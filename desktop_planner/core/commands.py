@@ -1,0 +1,311 @@
+"""Commands: every change a user makes to a plan.
+
+`apply(plan)` changes the in-memory plan, emits the model events and returns an `Applied`: the inverse
+command (applying it restores the plan exactly) and the effects, a SQL-free description of what changed that
+the History hands to the persistence sink. Commands validate before they touch anything, so a refused command
+(`CommandError`) leaves the plan as it was.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from desktop_planner.core.events import AssignmentChanged, LocksChanged, TerritoriesChanged
+from desktop_planner.core.model import EDITABLE_TERRITORY_FIELDS, UNASSIGNED, Plan, Scenario, Territory
+
+COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+class CommandError(ValueError):
+    """A command that cannot be applied; the message is meant for the user."""
+
+
+@dataclass(frozen=True)
+class AssignmentEffect:
+    scenario_id: int
+    accounts: np.ndarray  # row indices
+    before: np.ndarray  # territory ids (UNASSIGNED = -1)
+    after: np.ndarray
+
+
+@dataclass(frozen=True)
+class LockEffect:
+    scenario_id: int
+    accounts: np.ndarray
+    locked: np.ndarray  # bool, the new state
+
+
+@dataclass(frozen=True)
+class TerritoryEffect:
+    """before None: the territory was added; after None: it was deleted; both: edited."""
+    scenario_id: int
+    before: Territory | None
+    after: Territory | None
+
+
+Effect = AssignmentEffect | LockEffect | TerritoryEffect
+
+
+@dataclass
+class Applied:
+    inverse: "Command"
+    effects: list[Effect] = field(default_factory=list)
+
+
+class Command(ABC):
+    label = "Change"
+    action = "edit"  # the `changes.action` recorded for assignment changes
+
+    @abstractmethod
+    def apply(self, plan: Plan) -> Applied:
+        """Change the plan; return the inverse and the effects."""
+
+
+def _scenario(plan: Plan, scenario_id: int) -> Scenario:
+    try:
+        return plan.scenarios[scenario_id]
+    except KeyError:
+        raise CommandError(f"scenario {scenario_id} does not exist") from None
+
+
+def _territory(scenario: Scenario, territory_id: int) -> Territory:
+    try:
+        return scenario.territories[territory_id]
+    except KeyError:
+        raise CommandError(f"territory {territory_id} does not exist in scenario {scenario.name!r}") from None
+
+
+def _as_indices(plan: Plan, accounts) -> np.ndarray:
+    idx = np.unique(np.asarray(accounts, dtype=np.int64).ravel())
+    if idx.size and (idx[0] < 0 or idx[-1] >= len(plan.accounts)):
+        raise CommandError("account index out of range")
+    return idx
+
+
+class SetAssignment(Command):
+    """Put each given account into the given territory (per account). Ignores locks: it is the exact
+    inverse of other commands and the result of auto-balance, which already respects locks."""
+
+    def __init__(self, scenario_id: int, accounts, territory_ids, label: str = "Set assignment",
+                 action: str = "edit") -> None:
+        self.scenario_id = scenario_id
+        self.accounts = np.asarray(accounts, dtype=np.int64).ravel()
+        self.territory_ids = np.broadcast_to(np.asarray(territory_ids, dtype=np.int64), self.accounts.shape).copy()
+        self.label = label
+        self.action = action
+
+    def apply(self, plan: Plan) -> Applied:
+        scenario = _scenario(plan, self.scenario_id)
+        known = np.append(scenario.territory_ids(), UNASSIGNED)
+        if not np.isin(self.territory_ids, known).all():
+            raise CommandError(f"unknown territory in scenario {scenario.name!r}")
+        if self.accounts.size and (self.accounts.min() < 0 or self.accounts.max() >= len(plan.accounts)):
+            raise CommandError("account index out of range")
+        before = scenario.assignment[self.accounts].copy()
+        scenario.assignment[self.accounts] = self.territory_ids
+        changed = before != self.territory_ids
+        inverse = SetAssignment(self.scenario_id, self.accounts, before, label=self.label, action=self.action)
+        moved = self.accounts[changed]
+        touched = frozenset(int(t) for t in np.unique(np.concatenate((before[changed], self.territory_ids[changed])))
+                            if t != UNASSIGNED)
+        if moved.size:
+            plan.events.emit(AssignmentChanged(self.scenario_id, moved, touched))
+        effect = AssignmentEffect(self.scenario_id, moved, before[changed], self.territory_ids[changed])
+        return Applied(inverse, [effect] if moved.size else [])
+
+
+def movable_accounts(plan: Plan, scenario: Scenario, accounts: np.ndarray, target: int) -> np.ndarray:
+    """The subset of `accounts` a gesture may move into `target`: not locked, not in a locked territory,
+    not already there."""
+    current = scenario.assignment[accounts]
+    ok = ~scenario.locked[accounts] & (current != target)
+    locked_territories = [tid for tid, t in scenario.territories.items() if t.locked]
+    if locked_territories:
+        ok &= ~np.isin(current, locked_territories)
+    return accounts[ok]
+
+
+def preview_assignment(plan: Plan, scenario: Scenario, accounts, target: int) -> np.ndarray:
+    """The assignment a Reassign would produce, without changing anything (for live previews)."""
+    result = scenario.assignment.copy()
+    idx = _as_indices(plan, accounts)
+    if target != UNASSIGNED and scenario.territories.get(target, Territory(0, "")).locked:
+        return result
+    result[movable_accounts(plan, scenario, idx, target)] = target
+    return result
+
+
+class Reassign(Command):
+    """Move accounts into one territory (or out of any, with UNASSIGNED), as a gesture does: locked accounts
+    and accounts of locked territories stay where they are."""
+
+    def __init__(self, scenario_id: int, accounts, territory_id: int, action: str = "click",
+                 label: str | None = None) -> None:
+        self.scenario_id = scenario_id
+        self.accounts = accounts
+        self.territory_id = int(territory_id)
+        self.action = action
+        self._label = label
+
+    def apply(self, plan: Plan) -> Applied:
+        scenario = _scenario(plan, self.scenario_id)
+        if self.territory_id != UNASSIGNED:
+            target = _territory(scenario, self.territory_id)
+            if target.locked:
+                raise CommandError(f"territory {target.name!r} is locked")
+        idx = movable_accounts(plan, scenario, _as_indices(plan, self.accounts), self.territory_id)
+        self.label = self._label or self.describe(scenario, len(idx))
+        return SetAssignment(self.scenario_id, idx, self.territory_id, self.label, self.action).apply(plan)
+
+    def describe(self, scenario: Scenario, count: int) -> str:
+        where = "unassigned" if self.territory_id == UNASSIGNED else scenario.territories[self.territory_id].name
+        noun = "account" if count == 1 else "accounts"
+        verb = self.action.capitalize() if self.action not in ("edit",) else "Move"
+        return f"{verb} {count} {noun} to {where}"
+
+
+class SetLock(Command):
+    def __init__(self, scenario_id: int, accounts, locked) -> None:
+        self.scenario_id = scenario_id
+        self.accounts = accounts
+        self.locked = locked
+        state = np.asarray(locked)
+        self.label = ("Lock" if state.all() else "Unlock" if not state.any() else "Set locks") + " accounts"
+
+    def apply(self, plan: Plan) -> Applied:
+        scenario = _scenario(plan, self.scenario_id)
+        idx = np.asarray(self.accounts, dtype=np.int64).ravel()
+        if idx.size and (idx.min() < 0 or idx.max() >= len(plan.accounts)):
+            raise CommandError("account index out of range")
+        new = np.broadcast_to(np.asarray(self.locked, dtype=bool), idx.shape).copy()
+        before = scenario.locked[idx].copy()
+        scenario.locked[idx] = new
+        inverse = SetLock(self.scenario_id, idx, before)
+        inverse.label = self.label
+        changed = before != new
+        if changed.any():
+            plan.events.emit(LocksChanged(self.scenario_id, idx[changed]))
+            return Applied(inverse, [LockEffect(self.scenario_id, idx[changed], new[changed])])
+        return Applied(inverse, [])
+
+
+def validate_territory(scenario: Scenario, territory: Territory) -> None:
+    """Raise CommandError naming the first problem with a territory's fields."""
+    if not isinstance(territory.name, str) or not territory.name.strip():
+        raise CommandError("a territory needs a name")
+    for other in scenario.territories.values():
+        if other.id != territory.id and other.name == territory.name:
+            raise CommandError(f"scenario {scenario.name!r} already has a territory named {territory.name!r}")
+    if territory.color is not None and not COLOR_PATTERN.match(territory.color):
+        raise CommandError(f"colour must look like #1f77b4, got {territory.color!r}")
+    if territory.capacity_hours is not None and not (
+            isinstance(territory.capacity_hours, (int, float)) and math.isfinite(territory.capacity_hours)
+            and territory.capacity_hours > 0):
+        raise CommandError(f"capacity must be a positive number of hours, got {territory.capacity_hours!r}")
+    if (territory.home_lon is None) != (territory.home_lat is None):
+        raise CommandError("a home needs both longitude and latitude")
+    if territory.has_home:
+        if not (isinstance(territory.home_lon, (int, float)) and -180 <= territory.home_lon <= 180):
+            raise CommandError(f"home longitude must be between -180 and 180, got {territory.home_lon!r}")
+        if not (isinstance(territory.home_lat, (int, float)) and -90 <= territory.home_lat <= 90):
+            raise CommandError(f"home latitude must be between -90 and 90, got {territory.home_lat!r}")
+
+
+def _put_territory(scenario: Scenario, territory: Territory) -> None:
+    """Insert or replace, keeping display order = territory id order (stable across save and load)."""
+    scenario.territories[territory.id] = territory
+    scenario.territories = dict(sorted(scenario.territories.items()))
+
+
+class EditTerritory(Command):
+    def __init__(self, scenario_id: int, territory_id: int, **changes) -> None:
+        unknown = set(changes) - set(EDITABLE_TERRITORY_FIELDS)
+        if unknown:
+            raise CommandError(f"territories have no field {', '.join(sorted(unknown))}")
+        self.scenario_id = scenario_id
+        self.territory_id = territory_id
+        self.changes = changes
+        what = "home" if {"home_lon", "home_lat"} & set(changes) else ", ".join(changes) or "nothing"
+        self.label = f"Edit territory {what}"
+
+    def apply(self, plan: Plan) -> Applied:
+        scenario = _scenario(plan, self.scenario_id)
+        before = _territory(scenario, self.territory_id)
+        after = before.with_changes(**self.changes)
+        validate_territory(scenario, after)
+        _put_territory(scenario, after)
+        inverse = EditTerritory(self.scenario_id, self.territory_id,
+                                **{k: getattr(before, k) for k in self.changes})
+        inverse.label = self.label
+        plan.events.emit(TerritoriesChanged(self.scenario_id, frozenset({self.territory_id})))
+        return Applied(inverse, [TerritoryEffect(self.scenario_id, before, after)])
+
+
+class AddTerritory(Command):
+    def __init__(self, scenario_id: int, territory: Territory) -> None:
+        self.scenario_id = scenario_id
+        self.territory = territory
+        self.label = f"Add territory {territory.name}"
+
+    def apply(self, plan: Plan) -> Applied:
+        scenario = _scenario(plan, self.scenario_id)
+        if any(self.territory.id in s.territories for s in plan.scenarios.values()):
+            raise CommandError(f"territory id {self.territory.id} is already used")
+        validate_territory(scenario, self.territory)
+        _put_territory(scenario, self.territory)
+        plan.events.emit(TerritoriesChanged(self.scenario_id, frozenset({self.territory.id})))
+        inverse = DeleteTerritory(self.scenario_id, self.territory.id)
+        return Applied(inverse, [TerritoryEffect(self.scenario_id, None, self.territory)])
+
+
+class DeleteTerritory(Command):
+    """Remove a territory; its accounts become unassigned. Undo brings back the territory and its accounts."""
+
+    def __init__(self, scenario_id: int, territory_id: int) -> None:
+        self.scenario_id = scenario_id
+        self.territory_id = territory_id
+        self.label = "Delete territory"
+
+    def apply(self, plan: Plan) -> Applied:
+        scenario = _scenario(plan, self.scenario_id)
+        territory = _territory(scenario, self.territory_id)
+        if territory.locked:
+            raise CommandError(f"territory {territory.name!r} is locked")
+        self.label = f"Delete territory {territory.name}"
+        members = np.flatnonzero(scenario.assignment == self.territory_id)
+        unassigned = SetAssignment(self.scenario_id, members, UNASSIGNED, self.label, "edit").apply(plan)
+        del scenario.territories[self.territory_id]
+        plan.events.emit(TerritoriesChanged(self.scenario_id, frozenset({self.territory_id})))
+        inverse = Composite([AddTerritory(self.scenario_id, territory), unassigned.inverse], self.label)
+        return Applied(inverse, unassigned.effects + [TerritoryEffect(self.scenario_id, territory, None)])
+
+
+class Composite(Command):
+    """Several commands as one undoable step (e.g. auto-balance, a re-import)."""
+
+    def __init__(self, commands: list[Command], label: str, action: str | None = None) -> None:
+        self.commands = commands
+        self.label = label
+        if action is not None:
+            self.action = action
+        elif commands:
+            self.action = commands[0].action
+
+    def apply(self, plan: Plan) -> Applied:
+        inverses: list[Command] = []
+        effects: list[Effect] = []
+        try:
+            for command in self.commands:
+                applied = command.apply(plan)
+                inverses.append(applied.inverse)
+                effects.extend(applied.effects)
+        except Exception:
+            for inverse in reversed(inverses):  # leave the plan as it was
+                inverse.apply(plan)
+            raise
+        return Applied(Composite(list(reversed(inverses)), self.label, self.action), effects)

@@ -1,0 +1,54 @@
+"""A tiny synchronous publish/subscribe bus so that views can follow the model without core knowing Qt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class AssignmentChanged:
+    scenario_id: int
+    accounts: np.ndarray  # row indices whose territory changed
+    territories: frozenset[int]  # territory ids that gained or lost accounts
+
+
+@dataclass(frozen=True)
+class LocksChanged:
+    scenario_id: int
+    accounts: np.ndarray
+
+
+@dataclass(frozen=True)
+class TerritoriesChanged:
+    scenario_id: int
+    territories: frozenset[int]  # ids added, edited or removed
+
+
+@dataclass(frozen=True)
+class ScenarioSwitched:
+    scenario_id: int
+
+
+@dataclass(frozen=True)
+class SettingsChanged:
+    pass
+
+
+Event = AssignmentChanged | LocksChanged | TerritoriesChanged | ScenarioSwitched | SettingsChanged
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._subscribers: list[Callable[[Event], None]] = []
+
+    def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
+        """Register a callback; returns a function that unsubscribes it."""
+        self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
+
+    def emit(self, event: Event) -> None:
+        for callback in list(self._subscribers):
+            callback(event)

@@ -1,0 +1,211 @@
+"""The in-memory plan: accounts as numpy arrays, scenarios with their territories and assignment.
+
+Everything here is plain Python/numpy so that the measures, the commands and the optimizer can run headless.
+Accounts are addressed by their *row index* (0..n-1) in memory; the project file's `accounts.id` is kept in
+`Accounts.ids` for persistence. Territories are addressed by their project-file id, which is unique across
+scenarios; an assignment vector holds territory ids, with UNASSIGNED (-1) for accounts without a territory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Callable, Iterable
+
+import numpy as np
+
+from desktop_planner.core.events import EventBus
+from desktop_planner.core.geo import lonlat_to_mercator, lonlat_to_unit_xyz, lonlat_to_equal_area_km
+from desktop_planner.core.settings import Settings
+
+UNASSIGNED = -1
+
+
+def territory_index(territory_ids: np.ndarray, assignment: np.ndarray) -> np.ndarray:
+    """Map territory ids to positions in `territory_ids` (-1 for UNASSIGNED or unknown ids).
+
+    Vectorised through a lookup table indexed by territory id, so it costs one gather per call.
+    """
+    if len(territory_ids) == 0:
+        return np.full(len(assignment), -1, dtype=np.int64)
+    top = int(territory_ids.max())
+    lut = np.full(top + 2, -1, dtype=np.int64)
+    lut[territory_ids] = np.arange(len(territory_ids))
+    # UNASSIGNED and ids beyond the table read the last slot, which is always -1.
+    return lut[np.where((assignment >= 0) & (assignment <= top), assignment, top + 1)]
+
+
+ACCOUNT_COLUMNS = ("ids", "external_id", "name", "lon", "lat", "potential", "visits_per_year", "visit_minutes",
+                   "segment", "industry", "postcode", "attrs")
+# Text only needed for tooltips, exports and search. They may be given as a loader (a callable returning the
+# array) and are read on first use: a million accounts then open in a fraction of the time.
+LAZY_COLUMNS = ("name", "industry", "postcode", "attrs")
+ColumnLoader = Callable[[], np.ndarray]
+
+
+def _lazy_column(name: str) -> property:
+    def get(self: "Accounts") -> np.ndarray:
+        value = self._lazy[name]
+        if callable(value):
+            value = np.asarray(value(), dtype=object)
+            if len(value) != len(self):
+                raise ValueError(f"accounts column {name!r} has {len(value)} rows, expected {len(self)}")
+            self._lazy[name] = value
+        return value
+    return property(get, doc=f"accounts.{name} per account (object array; None where empty)")
+
+
+class Accounts:
+    """Column arrays, one entry per account, all of the same length.
+
+    ids int64 (project-file ids); external_id, segment object (str or None); lon, lat float64 (WGS84);
+    potential float64; visits_per_year, visit_minutes float64 (NaN: use the segment default); name, industry,
+    postcode, attrs object (attrs: JSON text of other imported columns). Derived on construction: Web Mercator
+    metres x, y (the map), unit vectors xyz (great-circle distances), equal-area km ea_km (hull areas).
+    """
+
+    name = _lazy_column("name")
+    industry = _lazy_column("industry")
+    postcode = _lazy_column("postcode")
+    attrs = _lazy_column("attrs")
+
+    def __init__(self, ids, external_id, name, lon, lat, potential, visits_per_year, visit_minutes, segment,
+                 industry, postcode, attrs=None) -> None:
+        n = len(ids)
+        self.ids, self.external_id, self.segment = ids, external_id, segment
+        self.lon, self.lat, self.potential = lon, lat, potential
+        self.visits_per_year, self.visit_minutes = visits_per_year, visit_minutes
+        self._lazy: dict[str, np.ndarray | ColumnLoader] = {
+            "name": name, "industry": industry, "postcode": postcode,
+            "attrs": np.full(n, None, dtype=object) if attrs is None else attrs}
+        for column in ACCOUNT_COLUMNS:
+            value = self._lazy[column] if column in LAZY_COLUMNS else getattr(self, column)
+            if not callable(value) and len(value) != n:
+                raise ValueError(f"accounts column {column!r} has {len(value)} rows, expected {n}")
+        self.x, self.y = lonlat_to_mercator(self.lon, self.lat)
+        self.xyz = lonlat_to_unit_xyz(self.lon, self.lat)
+        self.ea_km = lonlat_to_equal_area_km(self.lon, self.lat)
+        self._index_of_id: dict[int, int] | None = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def from_columns(cls, **columns: Iterable) -> "Accounts":
+        """Build from any sequences; missing optional columns are filled with None/NaN."""
+        n = len(columns["lon"])
+        def obj(name):
+            values = columns.get(name)
+            return np.full(n, None, dtype=object) if values is None else np.asarray(values, dtype=object)
+        def num(name, default):
+            values = columns.get(name)
+            if values is None:
+                return np.full(n, default, dtype=np.float64)
+            return np.array([default if v is None else v for v in values], dtype=np.float64) \
+                if isinstance(values, list) else np.asarray(values, dtype=np.float64)
+        ids = columns.get("ids")
+        return cls(
+            ids=np.arange(1, n + 1, dtype=np.int64) if ids is None else np.asarray(ids, dtype=np.int64),
+            external_id=obj("external_id") if columns.get("external_id") is not None
+            else np.array([str(i) for i in range(1, n + 1)], dtype=object),
+            name=obj("name"),
+            lon=num("lon", np.nan),
+            lat=num("lat", np.nan),
+            potential=num("potential", 0.0),
+            visits_per_year=num("visits_per_year", np.nan),
+            visit_minutes=num("visit_minutes", np.nan),
+            segment=obj("segment"),
+            industry=obj("industry"),
+            postcode=obj("postcode"),
+            attrs=obj("attrs"),
+        )
+
+    def index_of_id(self, account_id: int) -> int:
+        """Row index of a project-file account id (KeyError if unknown)."""
+        if self._index_of_id is None:
+            self._index_of_id = {int(a): i for i, a in enumerate(self.ids)}
+        return self._index_of_id[int(account_id)]
+
+
+@dataclass(frozen=True)
+class Territory:
+    id: int
+    name: str
+    color: str | None = None
+    rep_name: str | None = None
+    home_lon: float | None = None
+    home_lat: float | None = None
+    capacity_hours: float | None = None
+    region: str | None = None
+    locked: bool = False
+
+    @property
+    def has_home(self) -> bool:
+        return self.home_lon is not None and self.home_lat is not None
+
+    def with_changes(self, **changes) -> "Territory":
+        return replace(self, **changes)
+
+
+EDITABLE_TERRITORY_FIELDS = ("name", "color", "rep_name", "home_lon", "home_lat", "capacity_hours", "region", "locked")
+
+
+@dataclass
+class Scenario:
+    id: int
+    name: str
+    territories: dict[int, Territory]  # insertion order = display order
+    assignment: np.ndarray  # int64 territory id per account, UNASSIGNED = -1
+    locked: np.ndarray  # bool per account
+    created_at: str | None = None
+    based_on: int | None = None
+    notes: str | None = None
+
+    def territory_ids(self) -> np.ndarray:
+        return np.fromiter(self.territories.keys(), dtype=np.int64, count=len(self.territories))
+
+    def territory_by_name(self, name: str) -> Territory:
+        for t in self.territories.values():
+            if t.name == name:
+                return t
+        raise KeyError(f"scenario {self.name!r} has no territory named {name!r}")
+
+    def territory_index(self, assignment: np.ndarray | None = None) -> np.ndarray:
+        """Territory position (0..K-1, display order) per account; -1 for unassigned accounts."""
+        return territory_index(self.territory_ids(), self.assignment if assignment is None else assignment)
+
+
+class Plan:
+    """A whole project in memory: the accounts, every scenario, the active one, the settings."""
+
+    def __init__(self, accounts: Accounts, scenarios: dict[int, Scenario], active_scenario_id: int,
+                 settings: Settings | None = None, name: str = "Untitled") -> None:
+        if active_scenario_id not in scenarios:
+            raise ValueError(f"active scenario {active_scenario_id} is not in the plan")
+        self.accounts = accounts
+        self.scenarios = scenarios
+        self.active_scenario_id = active_scenario_id
+        self.settings = settings or Settings()
+        self.name = name
+        self.events = EventBus()
+
+    @property
+    def active(self) -> Scenario:
+        return self.scenarios[self.active_scenario_id]
+
+    def scenario(self, scenario_id: int | None = None) -> Scenario:
+        return self.active if scenario_id is None else self.scenarios[scenario_id]
+
+    def scenario_by_name(self, name: str) -> Scenario:
+        for s in self.scenarios.values():
+            if s.name == name:
+                return s
+        names = ", ".join(sorted(s.name for s in self.scenarios.values()))
+        raise KeyError(f"no scenario named {name!r} (the project has: {names})")
+
+    def next_territory_id(self) -> int:
+        used = [tid for s in self.scenarios.values() for tid in s.territories]
+        return max(used, default=0) + 1
+
+    def copy_assignment_state(self) -> dict[int, tuple[np.ndarray, np.ndarray, dict[int, Territory]]]:
+        """A deep snapshot of every scenario's mutable state, for equality checks in tests and undo audits."""
+        return {sid: (s.assignment.copy(), s.locked.copy(), dict(s.territories)) for sid, s in self.scenarios.items()}

@@ -1,0 +1,66 @@
+"""The per-territory and plan figures of a scenario as plain data: for `summary --json`, CSV and reports."""
+
+from __future__ import annotations
+
+import math
+
+from desktop_planner.core.contiguity import ContiguityChecker
+from desktop_planner.core.measures import MEASURES, MeasureEngine, Measures
+from desktop_planner.core.model import Plan, Scenario
+
+SUMMARY_DEVIATIONS = ("accounts", "potential", "service_hours", "travel_hours", "workload_hours")
+
+
+def _number(value: float) -> float | None:
+    """JSON has no NaN or infinity: such figures are reported as null."""
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def scenario_summary(plan: Plan, scenario: Scenario | None = None, engine: MeasureEngine | None = None,
+                     contiguity: ContiguityChecker | None = None) -> dict:
+    scenario = scenario or plan.active
+    engine = engine or MeasureEngine(plan)
+    m = engine.measures(scenario.id)
+    contiguity = contiguity or ContiguityChecker(plan.accounts)
+    pieces, _ = contiguity.pieces(m.territory_ids, scenario.assignment)
+    territories = []
+    for i, tid in enumerate(m.territory_ids.tolist()):
+        t = scenario.territories[tid]
+        row = {"id": tid, "name": t.name, "rep_name": t.rep_name, "region": t.region, "color": t.color,
+               "locked": t.locked, "capacity_hours": t.capacity_hours,
+               "home_lon": _number(m.home_lon[i]), "home_lat": _number(m.home_lat[i]),
+               "home_is_medoid": bool(m.home_is_medoid[i])}
+        for measure in MEASURES:
+            value = m.values[measure][i]
+            row[measure] = int(value) if measure == "accounts" else round(float(value), 6)
+        row["contiguous"] = bool(pieces[i] <= 1)
+        row["pieces"] = int(pieces[i])
+        row["deviation"] = {k: _number(round(m.deviations[k][i], 6)) for k in SUMMARY_DEVIATIONS}
+        row["in_band"] = {k: bool(m.in_band(k)[i]) for k in SUMMARY_DEVIATIONS}
+        territories.append(row)
+    return {
+        "project": plan.name,
+        "scenario": scenario.name,
+        "territories": territories,
+        "plan": plan_figures(m),
+    }
+
+
+def plan_figures(m: Measures) -> dict:
+    return {
+        "accounts": m.n_accounts,
+        "unassigned": m.unassigned,
+        "territories": m.k,
+        "tolerance": m.tolerance,
+        "totals": {k: round(float(m.values[k].sum()), 6) for k in MEASURES},
+        "max_abs_deviation": {k: round(m.max_abs_deviation(k), 6) for k in SUMMARY_DEVIATIONS},
+        "cv": {k: round(m.cv(k), 6) for k in SUMMARY_DEVIATIONS},
+        "max_min_ratio": {k: _maybe_round(m.max_min_ratio(k)) for k in SUMMARY_DEVIATIONS},
+        "in_band_territories": {k: int(m.in_band(k).sum()) for k in SUMMARY_DEVIATIONS},
+        "compactness_km": round(m.compactness_km, 6),
+    }
+
+
+def _maybe_round(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)

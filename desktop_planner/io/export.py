@@ -1,0 +1,114 @@
+"""CSV exports for the CRM and for people: assignments, territory summary, audit log, rejected import rows.
+
+Every file is spreadsheet-safe: a text cell that Excel or LibreOffice would run as a formula is prefixed with
+an apostrophe. Files are written to a temporary name and renamed, so a failed export never leaves half a file
+where a good one was.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sqlite3
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from desktop_planner.core.compare import assignment_names
+from desktop_planner.core.contiguity import ContiguityChecker
+from desktop_planner.core.measures import MEASURES
+from desktop_planner.core.model import Plan, Scenario
+from desktop_planner.core.summary import SUMMARY_DEVIATIONS, scenario_summary
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class ExportError(Exception):
+    """The export could not be written; the message names the file and the reason."""
+
+
+def spreadsheet_safe(value):
+    """Neutralise a text cell a spreadsheet would evaluate (=HYPERLINK(...), +cmd, @SUM...). Numbers pass."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def write_csv(path: str | Path, header: Sequence[str], rows: Iterable[Sequence], bom: bool = False) -> int:
+    """Write rows under a header; returns the number of data rows. `bom` helps Excel detect UTF-8."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.partial")
+    count = 0
+    try:
+        with open(tmp, "w", newline="", encoding="utf-8-sig" if bom else "utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(header)
+            for row in rows:
+                writer.writerow([spreadsheet_safe(v) for v in row])
+                count += 1
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ExportError(f"{path}: cannot be written ({exc.strerror or exc})") from None
+    return count
+
+
+def export_assignments(plan: Plan, scenario: Scenario, path: str | Path, baseline: Scenario | None = None,
+                       bom: bool = False) -> int:
+    """One row per account: its id, name, territory, rep, region, lock, and (with a baseline) where it was."""
+    a = plan.accounts
+    tidx = scenario.territory_index()
+    territories = list(scenario.territories.values())
+    names = [t.name for t in territories] + [""]
+    reps = [t.rep_name or "" for t in territories] + [""]
+    regions = [t.region or "" for t in territories] + [""]
+    header = ["account_id", "name", "territory", "rep", "region", "locked"]
+    columns = [a.external_id.tolist(), [n or "" for n in a.name.tolist()],
+               [names[i] for i in tidx.tolist()], [reps[i] for i in tidx.tolist()],
+               [regions[i] for i in tidx.tolist()], scenario.locked.astype(int).tolist()]
+    if baseline is not None:
+        before = assignment_names(baseline)
+        after = assignment_names(scenario)
+        header.append("moved_from")
+        columns.append(["" if b == n else (b or "(unassigned)") for b, n in zip(before.tolist(), after.tolist())])
+    return write_csv(path, header, zip(*columns), bom=bom)
+
+
+def export_summary(plan: Plan, scenario: Scenario, path: str | Path, bom: bool = False,
+                   contiguity: ContiguityChecker | None = None) -> int:
+    """One row per territory with every measure, its deviations from target and contiguity."""
+    summary = scenario_summary(plan, scenario, contiguity=contiguity)
+    header = (["territory", "rep", "region", *MEASURES, "contiguous", "pieces"]
+              + [f"deviation_{k}" for k in SUMMARY_DEVIATIONS])
+    rows = ([t["name"], t["rep_name"] or "", t["region"] or "", *(t[m] for m in MEASURES),
+             int(t["contiguous"]), t["pieces"], *(t["deviation"][k] for k in SUMMARY_DEVIATIONS)]
+            for t in summary["territories"])
+    return write_csv(path, header, rows, bom=bom)
+
+
+def export_changes(conn: sqlite3.Connection, path: str | Path, scenario_id: int | None = None,
+                   bom: bool = False) -> int:
+    """The audit log: every recorded change with time, user, action and the territories' names."""
+    query = """
+        SELECT c.id, c.at, s.name, a.external_id, a.name,
+               COALESCE(f.name, CASE WHEN c.from_territory_id IS NULL THEN '' ELSE
+                        'territory ' || c.from_territory_id || ' (deleted)' END),
+               COALESCE(t.name, CASE WHEN c.to_territory_id IS NULL THEN '' ELSE
+                        'territory ' || c.to_territory_id || ' (deleted)' END),
+               c.action, c.user, c.step, c.label
+        FROM changes c
+        LEFT JOIN scenarios s ON s.id = c.scenario_id
+        LEFT JOIN accounts a ON a.id = c.account_id
+        LEFT JOIN territories f ON f.id = c.from_territory_id
+        LEFT JOIN territories t ON t.id = c.to_territory_id
+        WHERE (? IS NULL OR c.scenario_id = ?)
+        ORDER BY c.id"""
+    rows = conn.execute(query, (scenario_id, scenario_id))
+    header = ["change_id", "at", "scenario", "account_id", "account_name", "from_territory", "to_territory",
+              "action", "user", "step", "description"]
+    return write_csv(path, header, rows, bom=bom)
+
+
+def export_issues(conn: sqlite3.Connection, path: str | Path, bom: bool = False) -> int:
+    """Rows an import rejected, with the reason, so they can be fixed and imported again."""
+    rows = conn.execute("SELECT at, source, row_number, problem, raw FROM import_issues ORDER BY id")
+    return write_csv(path, ["at", "source", "row_number", "problem", "raw"], rows, bom=bom)

@@ -1,0 +1,134 @@
+"""Reading a whole project file into an in-memory Plan, fast enough for a million accounts."""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+
+from pathlib import Path
+
+import numpy as np
+
+from desktop_planner.core.model import LAZY_COLUMNS, UNASSIGNED, Accounts, Plan, Scenario, Territory
+from desktop_planner.core.settings import Settings
+
+DENSE_NUMBERS = ("lon", "lat", "potential")
+SPARSE_NUMBERS = ("visits_per_year", "visit_minutes")  # mostly NULL: the segment default applies
+TEXT_COLUMNS = ("external_id", "name", "segment", "industry", "postcode", "attrs")
+# Python's sqlite3 builds one object per value fetched, which dominates loading a million accounts. Whole
+# columns are therefore pulled as one string built by SQLite's group_concat and parsed by numpy or str.split:
+# exact for integers and text; floats go through printf('%!.17g'), which round-trips a double exactly.
+SEPARATOR, NULL_MARK = "\x1f", "\x1e"
+
+
+def _int_column(conn: sqlite3.Connection, sql: str, params=()) -> np.ndarray:
+    text = conn.execute(f"SELECT group_concat(v) FROM ({sql})", params).fetchone()[0]
+    return np.fromstring(text, dtype=np.int64, sep=",") if text else np.empty(0, dtype=np.int64)
+
+
+def read_text_column(conn: sqlite3.Connection, column: str, n: int) -> np.ndarray:
+    """One text column (NULL -> None) in id order."""
+    values = None
+    try:
+        joined = conn.execute(f"SELECT group_concat(IFNULL(v, char(30)), char(31)) FROM (SELECT {column} AS v "
+                              f"FROM accounts ORDER BY id)").fetchone()[0]
+        values = joined.split(SEPARATOR) if joined is not None else []
+    except sqlite3.DataError:  # longer than SQLite's largest string: read row by row below
+        pass
+    if values is None or len(values) != n:
+        # A value holding the separator character: the exact but slower row-by-row read.
+        values = [row[0] for row in conn.execute(f"SELECT {column} FROM accounts ORDER BY id")]
+    array = np.empty(n, dtype=object)
+    array[:] = values
+    if NULL_MARK in values:
+        array[array == NULL_MARK] = None
+    return array
+
+
+def _lazy_text_loader(path: Path, column: str, n: int):
+    """Reads the column on first use through a connection of its own, so it works after the project closed."""
+    def load() -> np.ndarray:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            return read_text_column(conn, column, n)
+        finally:
+            conn.close()
+    return load
+
+
+def _column_arrays(conn: sqlite3.Connection, path: Path | None) -> dict[str, np.ndarray]:
+    columns: dict[str, np.ndarray] = {"ids": _int_column(conn, "SELECT id AS v FROM accounts ORDER BY id")}
+    n = len(columns["ids"])
+    rows = conn.execute(f"SELECT {', '.join(DENSE_NUMBERS)} FROM accounts ORDER BY id").fetchall()
+    dense = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.float64, count=n * len(DENSE_NUMBERS))
+    dense = dense.reshape(n, len(DENSE_NUMBERS))
+    for i, name in enumerate(DENSE_NUMBERS):
+        columns[name] = np.ascontiguousarray(dense[:, i])
+    for name in SPARSE_NUMBERS:
+        column = np.full(n, np.nan)
+        ids_and_values = conn.execute(
+            f"SELECT group_concat(id), group_concat(printf('%!.17g', {name})) FROM accounts "
+            f"WHERE {name} IS NOT NULL").fetchone()
+        if ids_and_values[0]:
+            ids = np.fromstring(ids_and_values[0], dtype=np.int64, sep=",")
+            column[np.searchsorted(columns["ids"], ids)] = np.fromstring(ids_and_values[1], sep=",")
+        columns[name] = column
+    for name in TEXT_COLUMNS:
+        if name in LAZY_COLUMNS and path is not None:
+            columns[name] = _lazy_text_loader(path, name, n)
+        else:
+            columns[name] = read_text_column(conn, name, n)
+    return columns
+
+
+def load_accounts(conn: sqlite3.Connection, path: Path | None = None) -> Accounts:
+    """All accounts; with the file's path, the rarely used text columns are read on first use."""
+    c = _column_arrays(conn, path)
+    bad = ~(np.isfinite(c["lon"]) & np.isfinite(c["lat"]) & (np.abs(c["lon"]) <= 180) & (np.abs(c["lat"]) <= 90))
+    if bad.any():
+        first = int(c["ids"][np.flatnonzero(bad)[0]])
+        raise ValueError(f"{int(bad.sum())} accounts have invalid coordinates (first: account id {first})")
+    return Accounts(**c)
+
+
+def load_scenario(conn: sqlite3.Connection, scenario_row: tuple, account_ids: np.ndarray) -> Scenario:
+    sid, name, created_at, based_on, notes = scenario_row
+    territories = {}
+    for row in conn.execute(
+            "SELECT id, name, color, rep_name, home_lon, home_lat, capacity_hours, region, locked "
+            "FROM territories WHERE scenario_id = ? ORDER BY id", (sid,)):
+        territories[row[0]] = Territory(id=row[0], name=row[1], color=row[2], rep_name=row[3], home_lon=row[4],
+                                        home_lat=row[5], capacity_hours=row[6], region=row[7],
+                                        locked=bool(row[8]))
+    row = conn.execute("SELECT group_concat(account_id), group_concat(IFNULL(territory_id, -1)), "
+                       "group_concat(IFNULL(locked, 0)) FROM assignments WHERE scenario_id = ?", (sid,)).fetchone()
+    assignment = np.full(len(account_ids), UNASSIGNED, dtype=np.int64)
+    locked = np.zeros(len(account_ids), dtype=bool)
+    if row[0]:
+        data = np.column_stack([np.fromstring(text, dtype=np.int64, sep=",") for text in row])
+        pos = np.searchsorted(account_ids, data[:, 0])
+        pos_ok = (pos < len(account_ids)) & (account_ids[np.minimum(pos, len(account_ids) - 1)] == data[:, 0])
+        # Rows of deleted accounts or of territories that are gone are ignored rather than trusted.
+        territory = np.where(np.isin(data[:, 1], list(territories)), data[:, 1], UNASSIGNED)
+        assignment[pos[pos_ok]] = territory[pos_ok]
+        locked[pos[pos_ok]] = data[pos_ok, 2] != 0
+    return Scenario(id=sid, name=name, territories=territories, assignment=assignment, locked=locked,
+                    created_at=created_at, based_on=based_on, notes=notes)
+
+
+def load_plan(conn: sqlite3.Connection, path: Path | None = None) -> Plan:
+    values = dict(conn.execute("SELECT key, value FROM project").fetchall())
+    accounts = load_accounts(conn, path)
+    scenarios = {}
+    for row in conn.execute("SELECT id, name, created_at, based_on, notes FROM scenarios ORDER BY id").fetchall():
+        scenarios[row[0]] = load_scenario(conn, row, accounts.ids)
+    if not scenarios:
+        raise ValueError("the project has no scenario")
+    try:
+        active = int(values.get("active_scenario") or 0)
+    except ValueError:
+        active = 0
+    if active not in scenarios:
+        active = next(iter(scenarios))
+    return Plan(accounts, scenarios, active, Settings.from_json(values.get("settings")),
+                name=values.get("name") or "Untitled")

@@ -1,0 +1,47 @@
+"""Shared fixtures: small hand-made plans whose figures can be checked by hand."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from desktop_planner.core.model import UNASSIGNED, Accounts, Plan, Scenario, Territory  # noqa: E402
+from desktop_planner.core.settings import Settings  # noqa: E402
+
+
+def make_plan(n: int = 40, k: int = 3, seed: int = 1, unassigned: int = 0) -> Plan:
+    """n accounts scattered around three towns in Ohio, k territories, nearest-town assignment."""
+    rng = np.random.default_rng(seed)
+    towns = np.array([[-83.0, 40.0], [-81.7, 41.5], [-84.5, 39.1]])
+    town = rng.integers(0, 3, n)
+    lon = towns[town, 0] + rng.normal(0, 0.15, n)
+    lat = towns[town, 1] + rng.normal(0, 0.1, n)
+    accounts = Accounts.from_columns(
+        lon=lon, lat=lat, potential=rng.lognormal(10, 1, n).round(2),
+        external_id=[f"A{i:04d}" for i in range(n)], name=[f"Account {i}" for i in range(n)],
+        segment=rng.choice(["Enterprise", "Mid-market", "SMB", None], n).tolist(),
+        industry=["Retail"] * n, postcode=["43215"] * n,
+    )
+    territories = {
+        i + 1: Territory(id=i + 1, name=f"T{i + 1}", color=f"#{(i * 70) % 256:02x}4080", rep_name=f"Rep {i + 1}",
+                         home_lon=float(towns[i % 3, 0]), home_lat=float(towns[i % 3, 1]), region="East")
+        for i in range(k)
+    }
+    assignment = (town % k + 1).astype(np.int64)
+    assignment[:unassigned] = UNASSIGNED
+    scenario = Scenario(1, "Current plan", territories, assignment, np.zeros(n, dtype=bool))
+    return Plan(accounts, {1: scenario}, 1, Settings(), name="Test plan")
+
+
+@pytest.fixture
+def plan() -> Plan:
+    return make_plan()
+
+
+@pytest.fixture
+def project_path(tmp_path):
+    return tmp_path / "test.tplan"

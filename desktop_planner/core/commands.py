@@ -11,12 +11,13 @@ from __future__ import annotations
 import math
 import re
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from desktop_planner.core.events import AssignmentChanged, LocksChanged, TerritoriesChanged
+from desktop_planner.core.events import AssignmentChanged, LocksChanged, SettingsChanged, TerritoriesChanged
 from desktop_planner.core.model import EDITABLE_TERRITORY_FIELDS, UNASSIGNED, Plan, Scenario, Territory
+from desktop_planner.core.settings import Settings
 
 COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -48,7 +49,13 @@ class TerritoryEffect:
     after: Territory | None
 
 
-Effect = AssignmentEffect | LockEffect | TerritoryEffect
+@dataclass(frozen=True)
+class SettingsEffect:
+    before: Settings
+    after: Settings
+
+
+Effect = AssignmentEffect | LockEffect | TerritoryEffect | SettingsEffect
 
 
 @dataclass
@@ -283,6 +290,28 @@ class DeleteTerritory(Command):
         plan.events.emit(TerritoriesChanged(self.scenario_id, frozenset({self.territory_id})))
         inverse = Composite([AddTerritory(self.scenario_id, territory), unassigned.inverse], self.label)
         return Applied(inverse, unassigned.effects + [TerritoryEffect(self.scenario_id, territory, None)])
+
+
+class SetSettings(Command):
+    """Change workload, travel or balance parameters (stops a day, circuity, speed, tolerance, ...)."""
+
+    def __init__(self, **changes) -> None:
+        self.changes = changes
+        self.label = "Change settings: " + ", ".join(name.replace("_", " ") for name in changes)
+
+    def apply(self, plan: Plan) -> Applied:
+        before = plan.settings
+        try:
+            after = replace(before, **self.changes)  # __post_init__ validates
+        except TypeError as exc:
+            raise CommandError(f"unknown setting ({exc})") from None
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        plan.settings = after
+        plan.events.emit(SettingsChanged())
+        inverse = SetSettings(**{name: getattr(before, name) for name in self.changes})
+        inverse.label = self.label
+        return Applied(inverse, [SettingsEffect(before, after)])
 
 
 class Composite(Command):

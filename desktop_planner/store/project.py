@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from desktop_planner.core.commands import AssignmentEffect, Effect, LockEffect, TerritoryEffect
+from desktop_planner.core.commands import AssignmentEffect, Effect, LockEffect, SettingsEffect, TerritoryEffect
 from desktop_planner.core.contiguity import ContiguityChecker
 from desktop_planner.core.model import UNASSIGNED, Plan, Scenario, Territory
 from desktop_planner.core.settings import Settings
@@ -150,6 +150,12 @@ class ProjectFile:
                     self._write_locks(plan, effect, ids, at, action, label, step)
                 elif isinstance(effect, TerritoryEffect):
                     self._write_territory(effect, at, action, label, step)
+                elif isinstance(effect, SettingsEffect):
+                    self.conn.execute("INSERT OR REPLACE INTO project (key, value) VALUES ('settings', ?)",
+                                      (effect.after.to_json(),))
+                    self.conn.execute(
+                        "INSERT INTO changes (at, action, user, step, label) VALUES (?, ?, ?, ?, ?)",
+                        (at, "settings" if action not in ("undo", "redo") else action, self.user, step, label))
                 else:
                     raise TypeError(f"unknown effect {effect!r}")
 

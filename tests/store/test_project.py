@@ -104,3 +104,18 @@ def test_settings_saved(project_path):
     project.save_settings(plan.settings)
     project.close()
     assert ProjectFile.open(project_path).load_plan().settings.speed_kmh == 45.0
+
+
+def test_settings_command_persists_and_undoes(project_path):
+    from desktop_planner.core.commands import CommandError, SetSettings
+    project = ProjectFile.create(project_path, make_plan())
+    live = project.load_plan()
+    history = History(live, project)
+    history.do(SetSettings(stops_per_day=4.0, circuity=1.2))
+    assert ProjectFile.open(project_path).load_plan().settings.stops_per_day == 4.0
+    with pytest.raises(CommandError, match="speed_kmh must be a positive number"):
+        history.do(SetSettings(speed_kmh=0))
+    history.undo()
+    reloaded = ProjectFile.open(project_path).load_plan().settings
+    assert (reloaded.stops_per_day, reloaded.circuity) == (5.0, 1.3)
+    project.close()

@@ -10,10 +10,12 @@ import json
 import sys
 from pathlib import Path
 
+from desktop_planner import cli_import
+
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 COMMANDS = ("demo", "import", "export", "summary", "balance", "render")
-LATER = {"import": "importing CSV/Excel files", "balance": "auto-balance", "render": "rendering the map to a file"}
+LATER = {"balance": "auto-balance", "render": "rendering the map to a file"}
 
 
 class UsageError(Exception):
@@ -85,6 +87,8 @@ def command_parser() -> argparse.ArgumentParser:
     export.add_argument("--what", choices=("assignments", "summary", "changes", "issues"), default="assignments")
     export.add_argument("--baseline", help="with --what assignments: add where each account was in this scenario")
     export.add_argument("--bom", action="store_true", help="start the file with a UTF-8 byte-order mark (Excel)")
+
+    cli_import.add_parser(sub)
 
     for name, what in LATER.items():
         later = sub.add_parser(name, help=f"{what} (not in this version yet)")
@@ -209,4 +213,5 @@ def run_later(args) -> int:
 
 
 HANDLERS = {"demo": run_demo, "summary": run_summary, "export": run_export,
+            "import": lambda args: cli_import.run_import(args, BadInput),
             **{name: run_later for name in LATER}}

@@ -37,7 +37,6 @@ class SettingsChanged:
     pass
 
 
-Event = AssignmentChanged | LocksChanged | TerritoriesChanged | ScenarioSwitched | SettingsChanged
 
 
 class EventBus:
@@ -52,3 +51,15 @@ class EventBus:
     def emit(self, event: Event) -> None:
         for callback in list(self._subscribers):
             callback(event)
+
+
+@dataclass(frozen=True)
+class AccountsChanged:
+    """The accounts themselves changed (an import): row indices shifted, every per-account cache is stale."""
+    added: int
+    updated: int
+    removed: int
+
+
+Event = (AssignmentChanged | LocksChanged | TerritoriesChanged | ScenarioSwitched | SettingsChanged
+         | AccountsChanged)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from desktop_planner.core.events import AssignmentChanged, Event, SettingsChanged
+from desktop_planner.core.events import AccountsChanged, AssignmentChanged, Event, SettingsChanged
 from desktop_planner.core.geometry_stats import TerritoryGeometry, territory_geometry
 from desktop_planner.core.geo import great_circle_km, lonlat_to_unit_xyz
 from desktop_planner.core.model import Accounts, Plan, Scenario, territory_index
@@ -118,6 +118,8 @@ class MeasureEngine:
                     cache.pop(tid, None)
         elif isinstance(event, SettingsChanged):
             self._per_account = None
+        elif isinstance(event, AccountsChanged):
+            self.invalidate()
 
     def invalidate(self) -> None:
         """Forget every cache (after the accounts themselves changed)."""

@@ -14,9 +14,11 @@ from pathlib import Path
 import numpy as np
 
 from desktop_planner.core.commands import AssignmentEffect, Effect, LockEffect, SettingsEffect, TerritoryEffect
+from desktop_planner.core.account_commands import AccountsEffect
 from desktop_planner.core.contiguity import ContiguityChecker
 from desktop_planner.core.model import UNASSIGNED, Plan, Scenario, Territory
 from desktop_planner.core.settings import Settings
+from desktop_planner.store.account_rows import write_accounts_change
 from desktop_planner.store.derived_cache import cached_graph_edges
 from desktop_planner.store.loading import load_plan
 from desktop_planner.store.opening import (ProjectError, check_project_file, connect, create_schema, migrate,
@@ -134,6 +136,14 @@ class ProjectFile:
         with self._transaction():
             self.conn.execute("INSERT OR REPLACE INTO project (key, value) VALUES (?, ?)", (key, value))
 
+    def record_import_issues(self, source: str, issues) -> None:
+        """Keep every rejected row with its reason (`export --what issues` writes them out)."""
+        at = now_iso()
+        with self._transaction():
+            self.conn.executemany(
+                "INSERT INTO import_issues (at, source, row_number, raw, problem) VALUES (?, ?, ?, ?, ?)",
+                ((at, source, i.row_number, i.raw, i.problem) for i in issues))
+
     def save_settings(self, settings: Settings) -> None:
         self.set_project_value("settings", settings.to_json())
 
@@ -150,6 +160,10 @@ class ProjectFile:
                     self._write_locks(plan, effect, ids, at, action, label, step)
                 elif isinstance(effect, TerritoryEffect):
                     self._write_territory(effect, at, action, label, step)
+                elif isinstance(effect, AccountsEffect):
+                    write_accounts_change(self.conn, plan, effect, lambda account_ids: self.conn.executemany(
+                        "INSERT INTO changes (at, account_id, action, user, step, label) VALUES (?, ?, ?, ?, ?, ?)",
+                        ((at, a, action, self.user, step, label) for a in account_ids)))
                 elif isinstance(effect, SettingsEffect):
                     self.conn.execute("INSERT OR REPLACE INTO project (key, value) VALUES ('settings', ?)",
                                       (effect.after.to_json(),))

@@ -1,0 +1,93 @@
+"""`desktop-planner import`: accounts (and optionally reps and today's alignment) into a new or existing project."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("import", help="import accounts from CSV or Excel into a new project, or refresh an "
+                       "existing one (matched by account id)")
+    p.add_argument("project", type=Path, help="project file; created when it does not exist")
+    p.add_argument("file", type=Path, help="accounts: .csv (comma, semicolon or tab) or .xlsx")
+    p.add_argument("--reps", type=Path, help="territories/reps CSV: territory, rep, home lat/lon or postcode, "
+                   "capacity, region")
+    p.add_argument("--alignment", type=Path, help="today's alignment CSV: account id, territory")
+    p.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD",
+                   help="use COLUMN for FIELD (external_id, name, lat, lon, potential, visits_per_year, "
+                        "visit_minutes, segment, industry, postcode); repeatable")
+    p.add_argument("--encoding", default="auto", choices=("auto", "utf-8", "utf-8-sig", "cp1252"))
+    p.add_argument("--delimiter", choices=(",", ";", "tab", "|"))
+    p.add_argument("--remove-missing", action="store_true",
+                   help="on a refresh, remove the project's accounts that are not in the file")
+
+
+def run_import(args, bad_input) -> int:
+    from desktop_planner.core.account_commands import RefreshAccounts, plan_refresh
+    from desktop_planner.core.commands import CommandError
+    from desktop_planner.core.history import History
+    from desktop_planner.io.account_import import AccountImportError, read_accounts
+    from desktop_planner.io.mapping import MappingError, parse_overrides
+    from desktop_planner.io.project_import import plan_from_import
+    from desktop_planner.io.table_reader import TableError, open_table
+    from desktop_planner.io.territory_import import alignment_from_csv, territories_from_csv
+    from desktop_planner.store.opening import ProjectError
+    from desktop_planner.store.project import ProjectFile
+
+    delimiter = "\t" if args.delimiter == "tab" else args.delimiter
+    try:
+        if args.map:
+            info, rows = open_table(args.file, args.encoding, delimiter)
+            rows.close()
+            overrides = parse_overrides(args.map, info.header)
+        else:
+            overrides = None
+        last = [0.0]
+
+        def progress(fraction: float, message: str) -> bool:
+            if sys.stderr.isatty() and fraction - last[0] >= 0.05:
+                last[0] = fraction
+                print(f"\r{message} ({fraction:.0%})", end="", file=sys.stderr, flush=True)
+            return True
+        imported = read_accounts(args.file, overrides, args.encoding, delimiter, progress)
+    except (AccountImportError, MappingError, TableError) as exc:
+        raise bad_input(str(exc)) from None
+    print(imported.report())
+    if imported.accepted == 0:
+        raise bad_input(f"{args.file}: no account could be imported; nothing was changed")
+    try:
+        if args.project.exists():
+            project = ProjectFile.open(args.project)
+            plan = project.load_plan()
+            history = History(plan, project)
+            refresh = plan_refresh(plan, imported.columns, args.remove_missing)
+            history.do(RefreshAccounts(imported.columns, args.remove_missing, source=args.file.name))
+            print(f"{args.project}: {len(refresh.added):,} new accounts (unassigned), {len(refresh.updated):,} "
+                  f"updated, {refresh.unchanged:,} unchanged")
+            if len(refresh.missing):
+                what = "removed" if args.remove_missing else "kept (use --remove-missing to remove them)"
+                shown = ", ".join(map(str, refresh.missing[:5].tolist()))
+                print(f"  {len(refresh.missing):,} accounts are not in the file: {what}; e.g. {shown}")
+        else:
+            plan = plan_from_import(imported, name=args.file.stem)
+            project = ProjectFile.create(args.project, plan)
+            plan = project.load_plan()
+            history = History(plan, project)
+            print(f"{args.project}: new project with {imported.accepted:,} accounts")
+        with project:
+            project.record_import_issues(args.file.name, imported.issues)
+            for path, reader in ((args.reps, territories_from_csv), (args.alignment, alignment_from_csv)):
+                if path is None:
+                    continue
+                command, issues = reader(plan, plan.active, path)
+                if command is not None:
+                    history.do(command)
+                project.record_import_issues(path.name, issues)
+                print(f"{path.name}: {command.label if command else 'nothing to apply'}; {len(issues)} rows rejected")
+                for issue in issues[:5]:
+                    print(f"  row {issue.row_number}: {issue.problem}")
+    except (ProjectError, AccountImportError, CommandError) as exc:
+        raise bad_input(str(exc)) from None
+    return 0
+

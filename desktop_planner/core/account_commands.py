@@ -1,0 +1,138 @@
+"""Commands that change the accounts themselves: a refresh from the CRM (re-import).
+
+Accounts matched by external id are updated in place and keep their territory in every scenario; new accounts
+arrive unassigned; accounts missing from the new data stay unless their removal was confirmed. The whole refresh
+is one undoable step: undo brings back the previous accounts with their assignments and locks exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from desktop_planner.core.commands import Applied, Command, CommandError
+from desktop_planner.core.events import AccountsChanged
+from desktop_planner.core.model import ACCOUNT_COLUMNS, UNASSIGNED, Accounts, Plan
+
+UPDATABLE = tuple(c for c in ACCOUNT_COLUMNS if c not in ("ids", "external_id"))
+
+
+@dataclass(frozen=True)
+class AccountsEffect:
+    before: Accounts
+    after: Accounts
+
+
+@dataclass(frozen=True)
+class RefreshSummary:
+    added: np.ndarray  # external ids
+    updated: np.ndarray
+    unchanged: int
+    missing: np.ndarray  # in the project, not in the new data
+    removed: bool  # whether the missing accounts are removed
+
+
+def _column(accounts: Accounts, name: str) -> np.ndarray:
+    return getattr(accounts, name)
+
+
+class _SwapAccounts(Command):
+    """Put a given accounts table and per-scenario arrays in place; its inverse puts the previous ones back."""
+
+    def __init__(self, accounts: Accounts, arrays: dict[int, tuple[np.ndarray, np.ndarray]], label: str,
+                 counts: tuple[int, int, int]) -> None:
+        self.accounts = accounts
+        self.arrays = arrays
+        self.label = label
+        self.action = "import"
+        self.counts = counts
+
+    def apply(self, plan: Plan) -> Applied:
+        if set(self.arrays) != set(plan.scenarios):
+            raise CommandError("the scenarios changed since this import; it cannot be re-applied")
+        before = plan.accounts
+        before_arrays = {sid: (s.assignment, s.locked) for sid, s in plan.scenarios.items()}
+        plan.accounts = self.accounts
+        for sid, (assignment, locked) in self.arrays.items():
+            scenario = plan.scenarios[sid]
+            known = np.append(scenario.territory_ids(), UNASSIGNED)
+            # A territory deleted after the import was first applied leaves its accounts unassigned.
+            scenario.assignment = np.where(np.isin(assignment, known), assignment, UNASSIGNED)
+            scenario.locked = locked.copy()
+        added, updated, removed = self.counts
+        inverse = _SwapAccounts(before, before_arrays, self.label, (removed, updated, added))
+        plan.events.emit(AccountsChanged(added, updated, removed))
+        return Applied(inverse, [AccountsEffect(before, self.accounts)])
+
+
+def plan_refresh(plan: Plan, columns: dict[str, np.ndarray], remove_missing: bool = False) -> RefreshSummary:
+    """What a refresh with these columns would do, without doing it (for the confirmation dialog)."""
+    old = plan.accounts
+    incoming = np.asarray(columns["external_id"], dtype=object)
+    old_ids = old.external_id
+    in_old = np.isin(incoming, old_ids)
+    missing = old_ids[~np.isin(old_ids, incoming)]
+    changed = _changed_rows(old, columns, incoming[in_old])
+    return RefreshSummary(added=incoming[~in_old], updated=changed, unchanged=int(in_old.sum()) - len(changed),
+                          missing=missing, removed=remove_missing)
+
+
+def _changed_rows(old: Accounts, columns: dict[str, np.ndarray], matched_ids: np.ndarray) -> np.ndarray:
+    if not len(matched_ids):
+        return np.empty(0, dtype=object)
+    position = {v: i for i, v in enumerate(old.external_id.tolist())}
+    old_rows = np.array([position[v] for v in matched_ids.tolist()], dtype=np.int64)
+    new_rows = np.flatnonzero(np.isin(np.asarray(columns["external_id"], dtype=object), matched_ids))
+    differs = np.zeros(len(old_rows), dtype=bool)
+    for name in UPDATABLE:
+        a = _column(old, name)[old_rows]
+        b = np.asarray(columns[name])[new_rows]
+        if a.dtype.kind == "f":
+            differs |= ~((a == b) | (np.isnan(a) & np.isnan(b.astype(np.float64))))
+        else:
+            differs |= a != b
+    return np.asarray(columns["external_id"], dtype=object)[new_rows[differs]]
+
+
+class RefreshAccounts(Command):
+    """Bring the project's accounts in line with freshly imported columns (see the module docstring)."""
+
+    def __init__(self, columns: dict[str, np.ndarray], remove_missing: bool = False, source: str = "import") -> None:
+        self.columns = columns
+        self.remove_missing = remove_missing
+        self.label = f"Refresh accounts from {source}"
+        self.action = "import"
+
+    def apply(self, plan: Plan) -> Applied:
+        old = plan.accounts
+        incoming = np.asarray(self.columns["external_id"], dtype=object)
+        if len(set(incoming.tolist())) != len(incoming):
+            raise CommandError("the new data holds an account id twice")
+        summary = plan_refresh(plan, self.columns, self.remove_missing)
+        position = {v: i for i, v in enumerate(incoming.tolist())}
+        keep = np.ones(len(old), dtype=bool)
+        if self.remove_missing:
+            keep = np.isin(old.external_id, incoming)
+        kept = np.flatnonzero(keep)
+        new_rows = np.flatnonzero(~np.isin(incoming, old.external_id))
+        merged = {}
+        for name in ACCOUNT_COLUMNS:
+            if name == "ids":
+                continue
+            base = _column(old, name)[kept].copy()
+            fresh = np.asarray(self.columns[name])
+            # Matched accounts take the new values; their rows stay where they were.
+            source = np.array([position.get(v, -1) for v in old.external_id[kept].tolist()], dtype=np.int64)
+            hit = source >= 0
+            base[hit] = fresh[source[hit]]
+            merged[name] = np.concatenate((base, fresh[new_rows].astype(base.dtype)))
+        start = int(old.ids.max()) + 1 if len(old) else 1
+        merged["ids"] = np.concatenate((old.ids[kept], np.arange(start, start + len(new_rows), dtype=np.int64)))
+        accounts = Accounts(**merged)
+        arrays = {}
+        for sid, s in plan.scenarios.items():
+            arrays[sid] = (np.concatenate((s.assignment[kept], np.full(len(new_rows), UNASSIGNED, np.int64))),
+                           np.concatenate((s.locked[kept], np.zeros(len(new_rows), dtype=bool))))
+        counts = (len(new_rows), len(summary.updated), int((~keep).sum()))
+        return _SwapAccounts(accounts, arrays, self.label, counts).apply(plan)

@@ -1,0 +1,60 @@
+"""Writing a change of the accounts table (an import refresh, or its undo) as row-level SQL."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+
+from desktop_planner.core.account_commands import UPDATABLE, AccountsEffect
+from desktop_planner.core.model import UNASSIGNED, Accounts, Plan
+
+COLUMNS = ("id", "external_id") + UPDATABLE
+
+
+def _values(accounts: Accounts, rows: np.ndarray) -> list[tuple]:
+    columns = [accounts.ids[rows].tolist(), accounts.external_id[rows].tolist()]
+    for name in UPDATABLE:
+        column = getattr(accounts, name)[rows]
+        if column.dtype.kind == "f":
+            column = np.where(np.isnan(column), None, column.astype(object))
+        columns.append(column.tolist())
+    return list(zip(*columns))
+
+
+def _changed(before: Accounts, after: Accounts, rows_before: np.ndarray, rows_after: np.ndarray) -> np.ndarray:
+    differs = np.zeros(len(rows_after), dtype=bool)
+    for name in ("external_id",) + UPDATABLE:
+        a, b = getattr(before, name)[rows_before], getattr(after, name)[rows_after]
+        same = (a == b) | (np.isnan(a) & np.isnan(b)) if a.dtype.kind == "f" else a == b
+        differs |= ~same
+    return rows_after[differs]
+
+
+def write_accounts_change(conn: sqlite3.Connection, plan: Plan, effect: AccountsEffect, log) -> None:
+    """Apply the difference between the two tables; `log(account_ids)` records them in `changes`."""
+    before, after = effect.before, effect.after
+    removed = np.setdiff1d(before.ids, after.ids)
+    added_rows = np.flatnonzero(~np.isin(after.ids, before.ids))
+    common_after = np.flatnonzero(np.isin(after.ids, before.ids))
+    common_before = np.searchsorted(before.ids, after.ids[common_after]) if np.all(np.diff(before.ids) > 0) \
+        else np.array([before.index_of_id(i) for i in after.ids[common_after].tolist()], dtype=np.int64)
+    updated_rows = _changed(before, after, common_before, common_after)
+    removed_ids = [(int(i),) for i in removed.tolist()]
+    conn.executemany("DELETE FROM assignments WHERE account_id = ?", removed_ids)
+    conn.executemany("DELETE FROM accounts WHERE id = ?", removed_ids)
+    placeholders = ", ".join("?" * len(COLUMNS))
+    conn.executemany(f"INSERT INTO accounts ({', '.join(COLUMNS)}) VALUES ({placeholders})",
+                     _values(after, added_rows))
+    assignments = ", ".join(f"{c} = ?" for c in COLUMNS[1:])
+    conn.executemany(f"UPDATE accounts SET {assignments} WHERE id = ?",
+                     [row[1:] + row[:1] for row in _values(after, updated_rows)])
+    for sid, scenario in plan.scenarios.items():
+        territory = scenario.assignment[added_rows]
+        conn.executemany(
+            "INSERT INTO assignments (scenario_id, account_id, territory_id, locked) VALUES (?, ?, ?, ?)",
+            zip([sid] * len(added_rows), after.ids[added_rows].tolist(),
+                [None if t == UNASSIGNED else t for t in territory.tolist()],
+                scenario.locked[added_rows].astype(int).tolist()))
+    log([int(i) for i in after.ids[added_rows].tolist()] + [int(i) for i in after.ids[updated_rows].tolist()]
+        + [int(i) for i in removed.tolist()])

@@ -26,6 +26,8 @@ def normalise_us_postcode(text: str) -> str | None:
     """'02139', '02139-4307', '2139' (a leading zero lost by a spreadsheet) -> '02139'; None if not a ZIP."""
     if text is None:
         return None
+    if len(text) == 5 and text.isdigit():  # the common case, without a regular expression
+        return text
     text = str(text).strip()
     if re.fullmatch(r"\d{3,4}", text):
         text = text.zfill(5)

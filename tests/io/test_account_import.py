@@ -88,7 +88,8 @@ def test_mixed_encodings_line_by_line(tmp_path):
     r = read_accounts(write(tmp_path, "m.csv", data))
     assert counts(r) == (2, 2, 0)
     assert r.columns["name"].tolist() == ["Café Zürich", "Crème Brûlée"]
-    assert r.info.fallback_lines == [3]
+    assert r.info.fallback_characters == 3 and r.info.encoding == "utf-8+cp1252"
+    assert "3 characters were not UTF-8" in r.report()
 
 
 def test_cp1252_file(tmp_path):

@@ -33,6 +33,12 @@ class ScenarioSwitched:
 
 
 @dataclass(frozen=True)
+class ScenariosChanged:
+    """Scenarios added, deleted, renamed or their notes edited."""
+    scenarios: frozenset[int]
+
+
+@dataclass(frozen=True)
 class SettingsChanged:
     pass
 
@@ -61,5 +67,5 @@ class AccountsChanged:
     removed: int
 
 
-Event = (AssignmentChanged | LocksChanged | TerritoriesChanged | ScenarioSwitched | SettingsChanged
-         | AccountsChanged)
+Event = (AssignmentChanged | LocksChanged | TerritoriesChanged | ScenarioSwitched | ScenariosChanged
+         | SettingsChanged | AccountsChanged)

@@ -16,6 +16,7 @@ import numpy as np
 from desktop_planner.core.commands import AssignmentEffect, Effect, LockEffect, SettingsEffect, TerritoryEffect
 from desktop_planner.core.account_commands import AccountsEffect
 from desktop_planner.core.contiguity import ContiguityChecker
+from desktop_planner.core.scenario_commands import ScenarioEffect
 from desktop_planner.core.model import UNASSIGNED, Plan, Scenario, Territory
 from desktop_planner.core.settings import Settings
 from desktop_planner.store.account_rows import write_accounts_change
@@ -164,6 +165,12 @@ class ProjectFile:
                     write_accounts_change(self.conn, plan, effect, lambda account_ids: self.conn.executemany(
                         "INSERT INTO changes (at, account_id, action, user, step, label) VALUES (?, ?, ?, ?, ?, ?)",
                         ((at, a, action, self.user, step, label) for a in account_ids)))
+                elif isinstance(effect, ScenarioEffect):
+                    self._write_scenario_change(plan, effect)
+                    self.conn.execute(
+                        "INSERT INTO changes (at, scenario_id, action, user, step, label) VALUES (?, ?, ?, ?, ?, ?)",
+                        (at, (effect.after or effect.before).id, action if action in ("undo", "redo") else "scenario",
+                         self.user, step, label))
                 elif isinstance(effect, SettingsEffect):
                     self.conn.execute("INSERT OR REPLACE INTO project (key, value) VALUES ('settings', ?)",
                                       (effect.after.to_json(),))
@@ -210,6 +217,21 @@ class ProjectFile:
             " step, label) VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?)",
             (at, e.scenario_id, e.before.id if e.before else None, e.after.id if e.after else None,
              "territory" if action not in ("undo", "redo") else action, self.user, step, label))
+
+    def _write_scenario_change(self, plan: Plan, e) -> None:
+        if e.before is None:
+            write_scenario(self.conn, plan, e.after)
+        elif e.after is None:
+            for table, column in (("assignments", "scenario_id"), ("territories", "scenario_id"),
+                                  ("scenarios", "id")):
+                self.conn.execute(f"DELETE FROM {table} WHERE {column} = ?", (e.before.id,))
+        else:
+            self.conn.execute("UPDATE scenarios SET name = ?, notes = ? WHERE id = ?",
+                              (e.after.name, e.after.notes, e.after.id))
+
+    def set_active_scenario(self, scenario_id: int) -> None:
+        """Which scenario the app shows on opening (a view setting, not an undoable edit)."""
+        self.set_project_value("active_scenario", str(scenario_id))
 
     def _transaction(self):
         return _Transaction(self.conn, self.path)

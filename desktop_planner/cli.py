@@ -85,7 +85,8 @@ def command_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, required=True)
     export.add_argument("--scenario")
     export.add_argument("--what", choices=("assignments", "summary", "changes", "issues"), default="assignments")
-    export.add_argument("--baseline", help="with --what assignments: add where each account was in this scenario")
+    export.add_argument("--baseline", help="with --what assignments: add where each account was in this scenario; "
+                        "with --what changes: the change report against it (else the audit log)")
     export.add_argument("--bom", action="store_true", help="start the file with a UTF-8 byte-order mark (Excel)")
 
     cli_import.add_parser(sub)
@@ -197,6 +198,9 @@ def run_export(args) -> int:
             elif args.what == "summary":
                 count = export.export_summary(plan, scenario, args.out, bom=args.bom,
                                               contiguity=project.contiguity_checker(plan))
+            elif args.what == "changes" and args.baseline:
+                count = export.export_change_report(plan, _scenario(plan, args.baseline), scenario, args.out,
+                                                    bom=args.bom)
             elif args.what == "changes":
                 scenario_id = scenario.id if args.scenario else None
                 count = export.export_changes(project.conn, args.out, scenario_id, bom=args.bom)

@@ -13,7 +13,7 @@ import sqlite3
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from desktop_planner.core.compare import assignment_names
+from desktop_planner.core.compare import account_moves, assignment_names
 from desktop_planner.core.contiguity import ContiguityChecker
 from desktop_planner.core.measures import MEASURES
 from desktop_planner.core.model import Plan, Scenario
@@ -82,6 +82,24 @@ def export_summary(plan: Plan, scenario: Scenario, path: str | Path, bom: bool =
     rows = ([t["name"], t["rep_name"] or "", t["region"] or "", *(t[m] for m in MEASURES),
              int(t["contiguous"]), t["pieces"], *(t["deviation"][k] for k in SUMMARY_DEVIATIONS)]
             for t in summary["territories"])
+    return write_csv(path, header, rows, bom=bom)
+
+
+def export_change_report(plan: Plan, baseline: Scenario, scenario: Scenario, path: str | Path, engine=None,
+                         bom: bool = False) -> int:
+    """For communicating a realignment: one row per account that changes territory, with both reps and what it
+    weighs (potential, and its workload in the new plan)."""
+    from desktop_planner.core.measures import MeasureEngine
+    engine = engine or MeasureEngine(plan)
+    workload = engine.measures(scenario.id).account_workload_hours
+    reps = {t.name: t.rep_name or "" for s in (baseline, scenario) for t in s.territories.values()}
+    a = plan.accounts
+    rows = ((a.external_id[m.row], a.name[m.row] or "", m.from_territory or "(unassigned)",
+             reps.get(m.from_territory, ""), m.to_territory or "(unassigned)", reps.get(m.to_territory, ""),
+             round(float(a.potential[m.row]), 2), round(float(workload[m.row]), 2))
+            for m in account_moves(baseline, scenario))
+    header = ["account_id", "name", "from_territory", "from_rep", "to_territory", "to_rep", "potential",
+              "workload_hours"]
     return write_csv(path, header, rows, bom=bom)
 
 

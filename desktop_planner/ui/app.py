@@ -1,0 +1,177 @@
+"""Application start-up and where projects come from: the QApplication and its style, the project opened at
+start (the last one, else the user's copy of the demo), new empty and demo projects, offscreen screenshots."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, QRunnable, QSettings, QStandardPaths, Signal
+from PySide6.QtWidgets import QApplication, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QSpinBox
+
+from desktop_planner.core.model import Accounts, Plan, Scenario
+from desktop_planner.io.demo import MAX_ACCOUNTS, MAX_TERRITORIES, REGION_LABELS, REGIONS, build_demo_plan
+from desktop_planner.store.opening import ProjectError
+from desktop_planner.store.project import ProjectFile
+
+BUNDLED_DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo_northeast.tplan"
+ORGANIZATION = "desktop_planner"
+APPLICATION = "Desktop Planner"
+# Long enough for the map to draw its points and basemap tiles, short enough for a command-line tool.
+SCREENSHOT_SETTLE_SECONDS = 0.5
+
+STYLE_SHEET = """
+QMainWindow, QDialog { background: #f6f7f9; }
+QToolBar { background: #eceff3; border: none; border-bottom: 1px solid #d0d5dc; spacing: 2px; padding: 2px; }
+QToolBar QToolButton { padding: 3px 7px; border-radius: 3px; }
+QToolBar QToolButton:checked { background: #cfe0f5; border: 1px solid #7fa7d9; }
+QToolBar QToolButton:hover { background: #dde3ea; }
+QTableView { gridline-color: #e3e6ea; selection-background-color: #cfe0f5; selection-color: #111111;
+             alternate-background-color: #f7f8fa; background: #ffffff; }
+QHeaderView::section { background: #eceff3; padding: 3px 6px; border: none;
+                       border-right: 1px solid #d0d5dc; border-bottom: 1px solid #d0d5dc; }
+QStatusBar QLabel { padding: 0 8px; color: #333333; }
+"""
+
+
+def data_dir() -> Path:
+    return Path(QStandardPaths.writableLocation(QStandardPaths.AppDataLocation))
+
+
+def ensure_app():
+    """The QApplication, created once with the names QSettings and QStandardPaths use."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv[:1])
+        app.setOrganizationName(ORGANIZATION)
+        app.setApplicationName(APPLICATION)
+        app.setStyle("Fusion")
+        app.setStyleSheet(STYLE_SHEET)
+    return app
+
+
+def demo_project() -> Path:
+    """The user's own copy of the demo project, made on first use. The app writes every edit to the open
+    file, so it never opens the bundled file itself (which may also sit in a read-only install)."""
+    target = data_dir() / BUNDLED_DEMO.name
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if BUNDLED_DEMO.exists():
+        shutil.copyfile(BUNDLED_DEMO, target)
+    else:
+        ProjectFile.create(target, build_demo_plan()).close()
+    return target
+
+
+def default_project() -> Path:
+    """The last project opened, if it still exists, else the demo."""
+    last = QSettings().value("last_project")
+    if last and Path(last).is_file():
+        return Path(last)
+    return demo_project()
+
+
+def empty_plan(name: str) -> Plan:
+    accounts = Accounts.from_columns(lon=[], lat=[])
+    scenario = Scenario(1, "Current plan", {}, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool))
+    return Plan(accounts, {1: scenario}, 1, name=name)
+
+
+class _JobSignals(QObject):
+    finished = Signal(object)  # the created project's Path, or None when cancelled
+    failed = Signal(str)
+
+
+class DemoProjectJob(QRunnable):
+    """Builds and saves a demo project off the GUI thread. build_demo_plan cannot be interrupted, so Cancel
+    lets it finish in the background and throws the result away."""
+
+    def __init__(self, path: Path, accounts: int, territories: int, region: str, seed: int) -> None:
+        super().__init__()
+        self.setAutoDelete(False)  # the window holds it until it reports, so Python never frees it mid-run
+        self.signals = _JobSignals()
+        self.cancelled = False
+        self.args = (path, accounts, territories, region, seed)
+
+    def run(self) -> None:
+        path, accounts, territories, region, seed = self.args
+        try:
+            plan = build_demo_plan(accounts, territories, seed=seed, region=region)
+            if not self.cancelled:
+                ProjectFile.create(path, plan, overwrite=True).close()
+        except Exception as exc:  # a thread boundary: every failure must reach the user, not vanish here
+            self.signals.failed.emit(str(exc))
+            return
+        if self.cancelled:
+            path.unlink(missing_ok=True)
+        self.signals.finished.emit(None if self.cancelled else path)
+
+
+class DemoOptionsDialog(QDialog):
+    def __init__(self, parent) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("New demo project")
+        self.accounts, self.territories, self.seed = QSpinBox(self), QSpinBox(self), QSpinBox(self)
+        for box, top, value in ((self.accounts, MAX_ACCOUNTS, 5000), (self.territories, MAX_TERRITORIES, 12),
+                                (self.seed, 1_000_000, 0)):
+            box.setRange(0 if box is self.seed else 1, top)
+            box.setValue(value)
+            box.setGroupSeparatorShown(True)
+        self.accounts.setSingleStep(1000)
+        self.region = QComboBox(self)
+        for key in REGIONS:
+            self.region.addItem(REGION_LABELS[key][0], key)
+        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel, self)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form = QFormLayout(self)
+        form.addRow("Accounts", self.accounts)
+        form.addRow("Territories", self.territories)
+        form.addRow("Region", self.region)
+        form.addRow("Random seed", self.seed)
+        form.addRow(buttons)
+
+
+def render_screenshot(window, out: Path) -> None:
+    """Let the window lay out and paint for a moment, then save what it shows."""
+    window.show()
+    deadline = time.monotonic() + SCREENSHOT_SETTLE_SECONDS
+    while time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.01)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not window.grab().save(str(out)):
+        raise OSError(f"{out}: the picture could not be written")
+
+
+def run_app(project: Path | None = None, screenshot: Path | None = None, size=(1600, 1000)) -> int:
+    """Start the app (or, with `screenshot`, render the window offscreen to a PNG); returns an exit code."""
+    if screenshot is not None:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # read when the QApplication is created
+    app = ensure_app()
+    from desktop_planner.ui.main_window import MainWindow  # here: the window module imports this one
+
+    window = MainWindow()
+    window.resize(*size)
+    if screenshot is not None:
+        try:
+            window.load_project(project or default_project())
+            render_screenshot(window, Path(screenshot))
+        except (ProjectError, OSError) as exc:
+            print(f"desktop-planner: {exc}", file=sys.stderr)
+            return 2
+        finally:
+            window.close()
+        return 0
+    if project is None or not window.open_project(project):
+        try:
+            window.load_project(default_project())
+        except (ProjectError, OSError) as exc:
+            window.show_error(str(exc))
+    window.show()
+    return app.exec()

@@ -1,0 +1,388 @@
+"""The balance side panel: one table row per territory, a bar chart of the chosen measure, the plan totals.
+
+The panel is redrawn on every preview step of a lasso or paint stroke, so updates must stay in the low
+milliseconds: the table model formats its cells once per update and announces them with one dataChanged
+(no model reset unless the territories themselves changed), and the chart changes the options of its items
+instead of rebuilding them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QIcon, QPixmap
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QSplitter,
+                               QTableView, QVBoxLayout, QWidget)
+
+from desktop_planner.core.measures import DEVIATION_MEASURES, Measures
+from desktop_planner.core.model import Territory
+
+MEASURE_LABELS = {"accounts": "Accounts", "potential": "Potential", "service_hours": "Service hours",
+                  "travel_hours": "Travel hours", "workload_hours": "Workload hours"}
+IN_BAND_BACKGROUND = QColor("#d9f2dc")
+OUT_OF_BAND_BACKGROUND = QColor("#f9d6d5")
+OUT_OF_BAND_TEXT = QColor("#a01c1c")
+# Height in pixels a territory name needs on the chart's axis; when not all fit, every n-th is labelled.
+MIN_LABEL_SPACING_PX = 14
+
+
+@lru_cache(maxsize=1024)
+def swatch(color: str) -> QIcon:
+    """A colour square that looks the same in a selected row (a bare QColor decoration gets tinted there,
+    and the active territory's row is always selected)."""
+    pixmap = QPixmap(12, 12)
+    pixmap.fill(QColor(color))
+    icon = QIcon()
+    for mode in (QIcon.Normal, QIcon.Selected):
+        icon.addPixmap(pixmap, mode)
+    return icon
+
+
+def format_number(value: float) -> str:
+    """Compact figures for a narrow column: 1,234 up to 100k, then 123k, 12.3M."""
+    magnitude = abs(value)
+    if magnitude >= 10_000_000:
+        return f"{value / 1e6:,.0f}M"
+    if magnitude >= 1_000_000:
+        return f"{value / 1e6:.1f}M"
+    if magnitude >= 100_000:
+        return f"{value / 1e3:,.0f}k"
+    return f"{value:,.0f}"
+
+
+def format_percent(fraction: float) -> str:
+    return f"{fraction * 100:+.1f} %"
+
+
+@dataclass(frozen=True)
+class _Column:
+    title: str
+    measure: str | None  # the Measures value shown, None for the text and deviation columns
+    tooltip: str
+
+
+COLUMNS = (
+    _Column("Territory", None, "Territory name and colour"),
+    _Column("Rep", None, "Sales rep"),
+    _Column("Accounts", "accounts", "Number of accounts"),
+    _Column("Potential", "potential", "Sum of account potential"),
+    _Column("Service h", "service_hours", "Visit hours a year"),
+    _Column("Travel h", "travel_hours", "Estimated travel hours a year"),
+    _Column("Workload h", "workload_hours", "Service plus travel hours a year"),
+    _Column("Dev %", None, "Deviation of the chosen measure from its target; green within the tolerance"),
+)
+NAME_COLUMN, REP_COLUMN, DEVIATION_COLUMN = 0, 1, len(COLUMNS) - 1
+_NUMERIC_ALIGNMENT = int(Qt.AlignRight | Qt.AlignVCenter)
+_DISPLAY, _DECORATION, _ALIGNMENT, _BACKGROUND, _FOREGROUND = (
+    int(role) for role in (Qt.DisplayRole, Qt.DecorationRole, Qt.TextAlignmentRole, Qt.BackgroundRole,
+                           Qt.ForegroundRole))
+
+
+class BalanceTableModel(QAbstractTableModel):
+    """Read-only figures per territory. Cells are formatted in `update`, so `data` is a plain lookup."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.territory_ids: tuple[int, ...] = ()
+        self.measure = "workload_hours"
+        self._cells: dict[int, list] = {}
+        self._bold = QFont()
+        self._bold.setBold(True)
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.territory_ids)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def update(self, measures: Measures, territories: list[Territory], colors: list[str], measure: str) -> None:
+        ids = tuple(int(t) for t in measures.territory_ids)
+        values = measures.values
+        columns = [[format_number(v) for v in values[c.measure].tolist()] if c.measure else None for c in COLUMNS]
+        columns[NAME_COLUMN] = [t.name for t in territories]
+        columns[REP_COLUMN] = [t.rep_name or "" for t in territories]
+        columns[DEVIATION_COLUMN] = [format_percent(d) for d in measures.deviations[measure].tolist()]
+        in_band = measures.in_band(measure).tolist()
+        reset = ids != self.territory_ids
+        measure_changed = measure != self.measure
+        if reset:
+            self.beginResetModel()
+        self.territory_ids, self.measure = ids, measure
+        self._cells = self._role_tables(columns, [swatch(c) for c in colors], in_band)
+        if reset:
+            self.endResetModel()
+        elif ids:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(ids) - 1, len(COLUMNS) - 1))
+        if measure_changed and not reset:
+            self.headerDataChanged.emit(Qt.Horizontal, 0, len(COLUMNS) - 1)
+
+    @staticmethod
+    def _role_tables(columns: list[list[str]], swatches: list[QIcon], in_band: list[bool]) -> dict[int, list]:
+        """Every cell's value for every role the table shows, so that `data` is two list lookups: the view
+        asks for a dozen roles per visible cell on each repaint, which is most of a preview frame otherwise."""
+        rows = len(swatches)
+        last = len(COLUMNS) - 1
+        plain = [None] * len(COLUMNS)
+        alignment = [None, None] + [_NUMERIC_ALIGNMENT] * (len(COLUMNS) - 2)
+        return {
+            _DISPLAY: [list(row) for row in zip(*columns)],
+            _DECORATION: [[icon] + plain[1:] for icon in swatches],
+            _ALIGNMENT: [alignment] * rows,
+            _BACKGROUND: [plain[:last] + [IN_BAND_BACKGROUND if ok else OUT_OF_BAND_BACKGROUND] for ok in in_band],
+            _FOREGROUND: [plain[:last] + [None if ok else OUT_OF_BAND_TEXT] for ok in in_band],
+        }
+
+    def data(self, index: QModelIndex, role: int = Qt.DisplayRole):
+        table = self._cells.get(role)
+        return None if table is None else table[index.row()][index.column()]
+
+    def headerData(self, section: int, orientation, role: int = Qt.DisplayRole):
+        if orientation != Qt.Horizontal:
+            return None
+        column = COLUMNS[section]
+        if role == Qt.DisplayRole:
+            return column.title
+        if role == Qt.ToolTipRole:
+            return column.tooltip
+        if role == Qt.FontRole and column.measure == self.measure:
+            return self._bold  # the measure the deviation column refers to
+        return None
+
+
+class BalanceChart(pg.PlotWidget):
+    """Horizontal bars of one measure per territory (top to bottom in table order), each with its target
+    line and tolerance band. Horizontal, so that territory names fit on the axis of a narrow panel."""
+
+    def __init__(self, parent=None) -> None:
+        self._labels: tuple[str, ...] = ()  # before the base class, whose constructor calls resizeEvent
+        self._unit = ""
+        self._view: tuple[float, int] | None = None  # (x scale, rows) shown
+        super().__init__(parent, background="w")
+        self.setMenuEnabled(False)
+        self.setMouseEnabled(x=False, y=False)
+        self.hideButtons()
+        self.getPlotItem().invertY(True)
+        self.getPlotItem().showGrid(x=True, alpha=0.25)
+        for axis in ("left", "bottom"):
+            self.getAxis(axis).setTextPen("#333333")
+            self.getAxis(axis).setPen("#888888")
+        self._in_band_pen = pg.mkPen("#555555", width=1)
+        self._out_of_band_pen = pg.mkPen("#c62828", width=1.5)
+        empty = np.zeros(0)
+        self.band = pg.BarGraphItem(x0=empty, y=empty, width=empty, height=0.9, brush=(40, 40, 40, 45), pen=None)
+        self.bars = pg.BarGraphItem(x0=empty, y=empty, width=empty, height=0.62)
+        self.target = pg.PlotDataItem(pen=pg.mkPen("#222222", width=2), connect="pairs")
+        # The band is drawn over the bars, translucent, so that it stays visible where a bar is longer.
+        for item in (self.bars, self.band, self.target):
+            self.addItem(item)
+
+    def update_bars(self, values: np.ndarray, targets: np.ndarray, tolerance: float, in_band: np.ndarray,
+                    colors: list[str], labels: list[str], unit: str) -> None:
+        k = len(values)
+        rows = np.arange(k, dtype=float)
+        self.band.setOpts(x0=targets * (1 - tolerance), y=rows, width=2 * tolerance * targets)
+        pens = [self._in_band_pen if ok else self._out_of_band_pen for ok in in_band.tolist()]
+        # Empty lists mean "no bars", but BarGraphItem needs None for that (it fails on an empty pens list).
+        self.bars.setOpts(x0=np.zeros(k), y=rows, width=values, brushes=colors or None, pens=pens or None)
+        self.target.setData(np.repeat(targets, 2), np.column_stack((rows - 0.45, rows + 0.45)).ravel())
+        if tuple(labels) != self._labels:
+            self._labels = tuple(labels)
+            self._set_ticks(labels)
+        if unit != self._unit:
+            self._unit = unit
+            self.getAxis("bottom").setLabel(unit)
+        # The scale moves in nice steps, up when a bar outgrows it and down only when everything fits in 60 %
+        # of it: during a stroke the range (and the axis, whose redraw is the chart's dearest part) then
+        # stays put instead of changing on every preview step.
+        needed = 1.02 * float(max(values.max(initial=0.0), (targets * (1 + tolerance)).max(initial=0.0)))
+        scale, shown_rows = self._view or (0.0, 0)
+        if needed > scale or needed < 0.6 * scale or shown_rows != max(k, 1):
+            self._view = scale, shown_rows = nice_ceiling(needed), max(k, 1)
+            self.setRange(xRange=(0, scale), yRange=(-0.6, shown_rows - 0.4), padding=0)
+
+    def _set_ticks(self, labels: list[str]) -> None:
+        rows_per_label = max(1, int(np.ceil(len(labels) * MIN_LABEL_SPACING_PX / max(self.height(), 100))))
+        ticks = [(i, label) for i, label in enumerate(labels) if i % rows_per_label == 0]
+        self.getAxis("left").setTicks([ticks, []])
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._labels:  # the base constructor resizes before the plot exists
+            self._set_ticks(list(self._labels))
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a power of ten that is >= value (1 for 0)."""
+    if value <= 0:
+        return 1.0
+    power = 10.0 ** np.floor(np.log10(value))
+    return float(next(step * power for step in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if step * power >= value))
+
+
+def short_label(name: str, limit: int = 16) -> str:
+    return name if len(name) <= limit else name[:limit - 1] + "…"
+
+
+class BalancePanel(QWidget):
+    """Table, measure chooser, chart and totals. Emits `territoryActivated(id)` when the user picks a row."""
+
+    territoryActivated = Signal(int)
+    measureChanged = Signal(str)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.model = BalanceTableModel(self)
+        self.table = QTableView(self)
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        self.table.setAlternatingRowColors(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.Interactive)
+        header.setStretchLastSection(False)
+        self.table.selectionModel().selectionChanged.connect(self._on_selection)
+
+        self.chooser = QComboBox(self)
+        for measure in DEVIATION_MEASURES:
+            self.chooser.addItem(MEASURE_LABELS[measure], measure)
+        self.chooser.setCurrentIndex(self.chooser.findData("workload_hours"))  # the design's default measure
+        self.chooser.currentIndexChanged.connect(self._on_measure)
+        self.preview_label = QLabel("Preview: release to apply", self)
+        self.preview_label.setStyleSheet("color: #8a5a00; font-style: italic;")
+        self.preview_label.setVisible(False)
+        self.totals = QLabel(self)
+        self.totals.setTextFormat(Qt.RichText)
+        self.totals.setWordWrap(True)
+        self.chart = BalanceChart(self)
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Balance by", self))
+        top.addWidget(self.chooser)
+        top.addStretch(1)
+        top.addWidget(self.preview_label)
+        self.split = QSplitter(Qt.Vertical, self)
+        self.split.addWidget(self.table)
+        self.split.addWidget(self.chart)
+        self.split.setChildrenCollapsible(False)
+        self.chart.setMinimumHeight(160)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(top)
+        layout.addWidget(self.totals)
+        layout.addWidget(self.split, 1)
+
+        self._measures: Measures | None = None
+        self._territories: list[Territory] = []
+        self._colors: list[str] = []
+        self._active: int | None = None
+        self._sized_for: tuple[int, ...] | None = None
+
+    # -- state from the controller ----------------------------------------------------------------------
+    @property
+    def measure(self) -> str:
+        return self.chooser.currentData()
+
+    def set_measure(self, measure: str) -> None:
+        self.chooser.setCurrentIndex(max(0, self.chooser.findData(measure)))
+
+    def show_measures(self, measures: Measures, territories: list[Territory], colors: list[str],
+                      preview: bool = False) -> None:
+        """Show figures; `territories` and `colors` follow `measures.territory_ids`."""
+        self._measures, self._territories, self._colors = measures, territories, colors
+        self.preview_label.setVisible(preview)
+        self._render()
+
+    def set_active(self, territory_id: int | None) -> None:
+        """Select the active territory's row without echoing it back as a user choice."""
+        self._active = territory_id
+        self._select_active_row()
+
+    def displayed(self) -> Measures | None:
+        """The figures on screen (a preview during a stroke)."""
+        return self._measures
+
+    # -- drawing --------------------------------------------------------------------------------------------
+    def _render(self) -> None:
+        m = self._measures
+        if m is None:
+            return
+        measure = self.measure
+        reset = tuple(int(t) for t in m.territory_ids) != self.model.territory_ids
+        self.model.update(m, self._territories, self._colors, measure)
+        if reset:
+            self._select_active_row()
+        if self._sized_for != self.model.territory_ids:
+            # Fit the columns to their contents once per set of territories, not on every preview step.
+            self._sized_for = self.model.territory_ids
+            self.table.resizeColumnsToContents()
+            self._share_height()
+        self.chart.update_bars(m.values[measure], m.targets[measure], m.tolerance, m.in_band(measure),
+                               self._colors, [short_label(t.name) for t in self._territories],
+                               MEASURE_LABELS[measure])
+        self.totals.setText(self._totals_html(m, measure))
+
+    def preferred_width(self) -> int:
+        """Width that shows every column without a horizontal scroll bar."""
+        columns = sum(self.table.columnWidth(c) for c in range(self.model.columnCount()))
+        chrome = 2 * self.table.frameWidth() + self.table.verticalScrollBar().sizeHint().width()
+        margins = self.layout().contentsMargins()
+        return columns + chrome + margins.left() + margins.right()
+
+    def _share_height(self) -> None:
+        """Give the table the height of its rows (up to 60 %), the chart the rest."""
+        total = sum(self.split.sizes()) or self.split.height()
+        rows = self.model.rowCount() * self.table.verticalHeader().defaultSectionSize()
+        wanted = rows + self.table.horizontalHeader().sizeHint().height() + 2 * self.table.frameWidth() + 4
+        table = min(wanted, int(total * 0.6))
+        self.split.setSizes([table, total - table])
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._share_height()  # the first real size is known only now
+
+    @staticmethod
+    def _totals_html(m: Measures, measure: str) -> str:
+        largest = m.max_abs_deviation(measure)
+        colour = "#a01c1c" if largest > m.tolerance + 1e-12 else "#1b6e2a"
+        in_band = int(m.in_band(measure).sum())
+        unassigned = f"<b>{m.unassigned:,}</b>" if m.unassigned else "0"
+        return (f"Largest deviation <b style='color:{colour}'>{largest * 100:.1f} %</b> &nbsp;·&nbsp; "
+                f"CV <b>{m.cv(measure):.3f}</b> &nbsp;·&nbsp; in band <b>{in_band}/{m.k}</b> "
+                f"(±{m.tolerance * 100:.0f} %)<br>Unassigned {unassigned} &nbsp;·&nbsp; "
+                f"compactness {m.compactness_km:,.1f} km")
+
+    def _select_active_row(self) -> None:
+        ids = self.model.territory_ids
+        selection = self.table.selectionModel()
+        blocked = selection.blockSignals(True)
+        try:
+            if self._active in ids:
+                row = ids.index(self._active)
+                selection.select(self.model.index(row, 0),
+                                 QItemSelectionModel.ClearAndSelect | QItemSelectionModel.Rows)
+                selection.setCurrentIndex(self.model.index(row, 0), QItemSelectionModel.NoUpdate)
+                self.table.scrollTo(self.model.index(row, 0))
+            else:
+                selection.clearSelection()
+        finally:
+            selection.blockSignals(blocked)
+        self.table.viewport().update()
+
+    # -- user input -------------------------------------------------------------------------------------
+    def _on_selection(self, *_):
+        rows = self.table.selectionModel().selectedRows()
+        if rows:
+            territory_id = self.model.territory_ids[rows[0].row()]
+            self._active = territory_id
+            self.territoryActivated.emit(territory_id)
+
+    def _on_measure(self, _index: int) -> None:
+        self._render()
+        self.measureChanged.emit(self.measure)

@@ -1,0 +1,320 @@
+"""Glue between the map, the balance panel and the History: the one place that turns gestures into commands.
+
+No view writes to the model: a finished gesture becomes a `Reassign` (or a selection), the History applies and
+persists it, the model's events mark what the views must redraw, and the History's change notification
+redraws it once per command (a delete, for instance, emits several events but is one redraw).
+
+The preview path runs for every hit set the map reports during a stroke (the map already throttles them);
+an unchanged hit set costs nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtWidgets import QApplication
+
+from desktop_planner.core.commands import (Command, CommandError, EditTerritory, Reassign, SetLock, movable_accounts,
+                                           preview_assignment)
+from desktop_planner.core.events import (AccountsChanged, AssignmentChanged, Event, LocksChanged, ScenarioSwitched,
+                                         TerritoriesChanged)
+from desktop_planner.core.geo import mercator_to_lonlat
+from desktop_planner.core.history import History
+from desktop_planner.core.measures import MeasureEngine
+from desktop_planner.core.model import UNASSIGNED, Plan, Territory
+from desktop_planner.core.palette import territory_palette
+from desktop_planner.store.opening import ProjectError
+from desktop_planner.store.project import ProjectFile
+
+EMPTY = np.zeros(0, dtype=np.int64)
+
+
+class Session:
+    """One open project: the plan, its file (the History's persistence sink), the History, the measures."""
+
+    def __init__(self, plan: Plan, project: ProjectFile | None = None) -> None:
+        self.plan = plan
+        self.project = project
+        self.history = History(plan, project)
+        self.engine = MeasureEngine(plan)
+
+    def close(self) -> None:
+        self.engine.close()
+        if self.project is not None:
+            self.project.close()
+
+
+def territory_colors(territories: list[Territory]) -> list[str]:
+    """Each territory's own colour, or a palette colour for one that has none."""
+    palette = territory_palette(len(territories))
+    return [t.color or palette[i] for i, t in enumerate(territories)]
+
+
+class GestureController(QObject):
+    """Drives `map_view` and `panel` for one Session. `report_error(text)` shows a refused command."""
+
+    selectionChanged = Signal(int)  # number of selected accounts
+    activeChanged = Signal(object)  # territory id or None
+    hovered = Signal(str)  # description of the account under the mouse, "" for none
+    message = Signal(str)  # a passing note for the status bar
+    changed = Signal()  # after every do/undo/redo, for menus and the title
+
+    def __init__(self, session: Session, map_view, panel, report_error: Callable[[str], None]) -> None:
+        super().__init__()
+        self.session = session
+        self.map = map_view
+        self.panel = panel
+        self.report_error = report_error
+        self.selection = EMPTY
+        self.active: int | None = None
+        self.picking_home_for: int | None = None
+        self.legend_visible = True
+        self._territories: list[Territory] = []
+        self._colors: list[str] = []
+        self._dirty: set[str] = set()
+        self._previewed: np.ndarray | None = None  # the hit set on show, None when showing the committed plan
+        self._unsubscribe = session.plan.events.subscribe(self._on_event)
+        session.history.on_change(self._on_history_change)
+        self._connections = [
+            (map_view.selectionPreview, self.update_preview),
+            (map_view.gestureFinished, self.on_gesture),
+            (map_view.hoverChanged, self._on_hover),
+            (panel.territoryActivated, self.set_active),
+        ]
+        for signal, slot in self._connections:
+            signal.connect(slot)
+        self._show_everything()
+
+    def detach(self) -> None:
+        """Stop listening (before the window switches to another project)."""
+        self._stop_home_pick()
+        self._unsubscribe()
+        for signal, slot in self._connections:
+            signal.disconnect(slot)
+
+    @property
+    def plan(self) -> Plan:
+        return self.session.plan
+
+    @property
+    def history(self) -> History:
+        return self.session.history
+
+    # -- whole redraws ----------------------------------------------------------------------------------
+    def _show_everything(self) -> None:
+        plan = self.plan
+        self.map.set_accounts(plan.accounts)
+        self.map.set_tooltip_provider(self.describe_account)
+        self._dirty = {"territories", "assignment", "locks"}
+        self._redraw()
+        territories = list(plan.active.territories)
+        self.set_active(territories[0] if territories else None)
+        self.map.fit_to_accounts()
+
+    def _on_event(self, event: Event) -> None:
+        scenario_id = getattr(event, "scenario_id", None)
+        if scenario_id is not None and scenario_id != self.plan.active_scenario_id:
+            return  # another scenario's edits are not on screen
+        if isinstance(event, AssignmentChanged):
+            self._dirty.add("assignment")
+        elif isinstance(event, LocksChanged):
+            self._dirty.add("locks")
+        elif isinstance(event, TerritoriesChanged):
+            self._dirty.update(("territories", "assignment"))
+        elif isinstance(event, ScenarioSwitched):
+            self._dirty.update(("territories", "assignment", "locks"))
+        elif isinstance(event, AccountsChanged):
+            self._dirty.update(("accounts", "territories", "assignment", "locks"))
+
+    def _on_history_change(self) -> None:
+        self._redraw()
+        if self.active is not None and self.active not in self.plan.active.territories:
+            remaining = list(self.plan.active.territories)
+            self.set_active(remaining[0] if remaining else None)
+        self.changed.emit()
+
+    def _redraw(self) -> None:
+        scenario = self.plan.active
+        dirty, self._dirty = self._dirty, set()
+        if "accounts" in dirty:  # an import refresh: rows were added, removed or moved
+            self.map.set_accounts(self.plan.accounts)
+            self.set_selection(EMPTY)
+        if "territories" in dirty:
+            self._territories = list(scenario.territories.values())
+            self._colors = territory_colors(self._territories)
+            self.refresh_legend()
+        if "assignment" in dirty:
+            self.map.set_assignment(scenario.assignment, self.color_map())
+        if "locks" in dirty:
+            self.map.set_locked(scenario.locked)
+        self._previewed = None
+        self.map.set_preview(None)
+        self.panel.show_measures(self.session.engine.measures(), self._territories, self._colors)
+
+    def color_map(self) -> dict[int, str]:
+        return {t.id: c for t, c in zip(self._territories, self._colors)}
+
+    def refresh_legend(self, visible: bool | None = None) -> None:
+        if visible is not None:
+            self.legend_visible = visible
+        entries = [(t.name, c) for t, c in zip(self._territories, self._colors)]
+        self.map.set_legend(entries if self.legend_visible else [])
+
+    # -- preview during a stroke ------------------------------------------------------------------------
+    def update_preview(self, indices) -> None:
+        """Show what releasing the stroke now would do (or the committed state for an empty hit set)."""
+        indices = np.asarray(indices, dtype=np.int64)
+        select_only = bool(QApplication.keyboardModifiers() & Qt.ControlModifier)
+        if not indices.size or self.active is None or select_only:
+            if self._previewed is not None:
+                self._show_committed()
+            return
+        if self._previewed is not None and np.array_equal(indices, self._previewed):
+            return
+        self._previewed = indices
+        scenario = self.plan.active
+        preview = preview_assignment(self.plan, scenario, indices, self.active)
+        measures = self.session.engine.measures(assignment=preview)
+        self.panel.show_measures(measures, self._territories, self._colors, preview=True)
+        self.map.set_preview(preview)
+
+    def _show_committed(self) -> None:
+        self._previewed = None
+        self.map.set_preview(None)
+        self.panel.show_measures(self.session.engine.measures(), self._territories, self._colors)
+
+    # -- finished gestures ------------------------------------------------------------------------------
+    def on_gesture(self, indices, action: str, select_only: bool) -> None:
+        indices = np.unique(np.asarray(indices, dtype=np.int64))
+        if action == "click" or select_only or self.active is None:
+            self.set_selection(indices)  # a Shift-click arrives with the selection it adds to
+            if self._previewed is not None:
+                self._show_committed()
+            if self.active is None and action != "click" and not select_only:
+                self.message.emit("Choose a territory in the panel to assign accounts to it.")
+            return
+        self.assign(indices, self.active, action)
+
+    def assign(self, indices: np.ndarray, territory_id: int, action: str) -> bool:
+        """Move the accounts a gesture covered into a territory as one command (locked ones stay)."""
+        scenario = self.plan.active
+        target = scenario.territories.get(territory_id)
+        if target is not None and not target.locked and \
+                not movable_accounts(self.plan, scenario, indices, territory_id).size:
+            where = target.name
+            self.message.emit(f"Nothing to move: those accounts are locked or already in {where}.")
+            if self._previewed is not None:
+                self._show_committed()
+            return False
+        done = self.do(Reassign(scenario.id, indices, territory_id, action=action))
+        if not done and self._previewed is not None:
+            self._show_committed()
+        return done
+
+    def set_selection(self, indices: np.ndarray) -> None:
+        self.selection = np.asarray(indices, dtype=np.int64)
+        self.map.set_selection(self.selection)
+        self.selectionChanged.emit(len(self.selection))
+
+    def set_active(self, territory_id: int | None) -> None:
+        self.active = territory_id
+        self.map.set_highlight(territory_id)
+        self.panel.set_active(territory_id)
+        self.activeChanged.emit(territory_id)
+
+    def active_territory(self) -> Territory | None:
+        return None if self.active is None else self.plan.active.territories.get(self.active)
+
+    # -- commands ---------------------------------------------------------------------------------------
+    def do(self, command: Command) -> bool:
+        """Apply a command through the History; a refusal is reported, never raised into Qt."""
+        try:
+            self.history.do(command)
+        except (CommandError, ProjectError) as exc:
+            self._redraw_after_failure()
+            self.report_error(str(exc))
+            return False
+        return True
+
+    def undo(self, steps: int = 1) -> None:
+        self._step(self.history.undo, steps)
+
+    def redo(self, steps: int = 1) -> None:
+        self._step(self.history.redo, steps)
+
+    def _step(self, move: Callable[[], bool], steps: int) -> None:
+        try:
+            for _ in range(steps):
+                if not move():
+                    break
+        except (CommandError, ProjectError) as exc:
+            self._redraw_after_failure()
+            self.report_error(str(exc))
+
+    def _redraw_after_failure(self) -> None:
+        # A refused or unsaved command was rolled back in memory; redraw from the model to be sure.
+        self._dirty = {"territories", "assignment", "locks"}
+        self._redraw()
+
+    def lock_selection(self, locked: bool) -> None:
+        if not self.selection.size:
+            self.message.emit("Select accounts first (Ctrl + drag, or click).")
+            return
+        self.do(SetLock(self.plan.active.id, self.selection, locked))
+
+    # -- picking a rep's home on the map -----------------------------------------------------------------
+    def start_home_pick(self, territory_id: int) -> None:
+        """The next left click on the map places the territory's home there (anywhere, not only on an
+        account). The click is taken from the map's viewport before the map sees it, so it selects nothing."""
+        if self.picking_home_for is None:
+            self.map.viewport().installEventFilter(self)
+        self.picking_home_for = territory_id
+        self.message.emit("Click on the map where the rep's home is (Esc cancels).")
+
+    def cancel(self) -> None:
+        """Esc: leave home picking, drop the selection. Nothing in the plan changes."""
+        self._stop_home_pick()
+        self.set_selection(EMPTY)
+
+    def _stop_home_pick(self) -> None:
+        if self.picking_home_for is not None:
+            self.map.viewport().removeEventFilter(self)
+            self.picking_home_for = None
+
+    def eventFilter(self, watched, event) -> bool:
+        kind = event.type()
+        if self.picking_home_for is None or kind not in (QEvent.MouseButtonPress, QEvent.MouseButtonRelease):
+            return False
+        if event.button() != Qt.LeftButton:
+            return False
+        if kind == QEvent.MouseButtonRelease:
+            territory_id = self.picking_home_for
+            self._stop_home_pick()
+            x, y = self.map.map_from_viewport(event.position().toPoint())
+            lon, lat = mercator_to_lonlat(x, y)
+            self.do(EditTerritory(self.plan.active.id, territory_id, home_lon=round(float(lon), 6),
+                                  home_lat=round(float(lat), 6)))
+        return True  # neither the press nor the release reaches the map
+
+    # -- hover ------------------------------------------------------------------------------------------
+    def describe_account(self, row: int) -> str:
+        accounts = self.plan.accounts
+        scenario = self.plan.active
+        tid = int(scenario.assignment[row])
+        territory = "unassigned" if tid == UNASSIGNED else scenario.territories[tid].name
+        visits, service_hours = self.session.engine.visits_and_service_hours()
+        lines = [f"{accounts.name[row] or accounts.external_id[row]}  ({accounts.external_id[row]})",
+                 f"Territory: {territory}" + ("  · locked" if scenario.locked[row] else ""),
+                 f"Potential: {accounts.potential[row]:,.0f}",
+                 f"Visits: {visits[row]:g} a year, {service_hours[row]:,.1f} service hours"]
+        if accounts.segment[row]:
+            lines.append(f"Segment: {accounts.segment[row]}")
+        return "\n".join(lines)
+
+    def _on_hover(self, row: int) -> None:
+        if row < 0 or row >= len(self.plan.accounts):
+            self.hovered.emit("")
+            return
+        self.hovered.emit(self.describe_account(row).split("\n")[0])

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from desktop_planner.store.opening import ProjectError
 
-class ProjectInUse(Exception):
+
+class ProjectInUse(ProjectError):
     """The project is open elsewhere; `holder` says who has it."""
 
     def __init__(self, path: Path, holder: dict) -> None:

@@ -160,7 +160,8 @@ def run_app(project: Path | None = None, screenshot: Path | None = None, size=(1
     window.resize(*size)
     if screenshot is not None:
         try:
-            window.load_project(project or default_project())
+            # Read-only: a picture changes nothing, and works while the project is open in another window.
+            window.load_project(project or default_project(), read_only=True)
             render_screenshot(window, Path(screenshot))
         except (ProjectError, OSError) as exc:
             print(f"desktop-planner: {exc}", file=sys.stderr)

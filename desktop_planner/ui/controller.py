@@ -25,25 +25,43 @@ from desktop_planner.core.history import History
 from desktop_planner.core.measures import MeasureEngine
 from desktop_planner.core.model import UNASSIGNED, Plan, Territory
 from desktop_planner.core.palette import territory_palette
+from desktop_planner.store.instance_lock import InstanceLock
 from desktop_planner.store.opening import ProjectError
 from desktop_planner.store.project import ProjectFile
 
 EMPTY = np.zeros(0, dtype=np.int64)
 
 
-class Session:
-    """One open project: the plan, its file (the History's persistence sink), the History, the measures."""
+class ReadOnlySink:
+    """The sink of a project opened read-only (in use elsewhere): every change is refused and rolled back."""
 
-    def __init__(self, plan: Plan, project: ProjectFile | None = None) -> None:
+    def __init__(self, path) -> None:
+        self.path = path
+
+    def commit(self, plan, effects, action, label) -> None:
+        raise ProjectError(f"{self.path}: opened read-only because it is in use elsewhere; changes are not "
+                           f"saved. Close it there and open it again to edit.")
+
+
+class Session:
+    """One open project: the plan, its file (the History's persistence sink), the History, the measures.
+    `lock` is the instance lock held while the project is open for editing (None when read-only)."""
+
+    def __init__(self, plan: Plan, project: ProjectFile | None = None, lock: InstanceLock | None = None,
+                 read_only: bool = False) -> None:
         self.plan = plan
         self.project = project
-        self.history = History(plan, project)
+        self.lock = lock
+        self.read_only = read_only
+        self.history = History(plan, ReadOnlySink(project.path) if read_only and project else project)
         self.engine = MeasureEngine(plan)
 
     def close(self) -> None:
         self.engine.close()
         if self.project is not None:
             self.project.close()
+        if self.lock is not None:
+            self.lock.release()
 
 
 def territory_colors(territories: list[Territory]) -> list[str]:
@@ -88,11 +106,12 @@ class GestureController(QObject):
         self._show_everything()
 
     def detach(self) -> None:
-        """Stop listening (before the window switches to another project)."""
+        """Stop listening (before the window switches to another project, or closes); safe to call twice."""
         self._stop_home_pick()
         self._unsubscribe()
         for signal, slot in self._connections:
             signal.disconnect(slot)
+        self._connections = []
 
     @property
     def plan(self) -> Plan:

@@ -17,8 +17,9 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QLabel, QMainWindow, QMessag
 
 from desktop_planner.io.export import ExportError, export_assignments
 from desktop_planner.io.mbtiles import MBTilesError, default_basemap_path
+from desktop_planner.store.instance_lock import InstanceLock, ProjectInUse
 from desktop_planner.store.opening import ProjectError
-from desktop_planner.store.project import ProjectFile
+from desktop_planner.store.project import ProjectFile, current_user
 from desktop_planner.ui import territory_dialogs
 from desktop_planner.ui.app import DemoOptionsDialog, DemoProjectJob, empty_plan
 from desktop_planner.ui.balance_panel import BalancePanel
@@ -165,21 +166,35 @@ class MainWindow(QMainWindow):
         self.set_basemap(default_basemap_path() if stored is None else (Path(stored) if stored else None), quiet=True)
 
     # -- projects -----------------------------------------------------------------------------------------
-    def load_project(self, path: Path) -> None:
-        """Open a project file and show it; raises ProjectError and keeps the current project on failure."""
+    def load_project(self, path: Path, read_only: bool = False) -> None:
+        """Open a project file and show it; raises ProjectError (or ProjectInUse when another instance has it
+        open for editing) and keeps the current project on failure."""
         path = Path(path)
-        project = ProjectFile.open(path)
+        lock = None if read_only else InstanceLock.acquire(path, current_user())
         try:
-            plan = project.load_plan()
+            project = ProjectFile.open(path)
+            try:
+                plan = project.load_plan()
+            except ProjectError:
+                project.close()
+                raise
         except ProjectError:
-            project.close()
+            if lock is not None:
+                lock.release()
             raise
-        self._install(Session(plan, project))
+        self._install(Session(plan, project, lock=lock, read_only=read_only))
         self._remember(path)
 
     def open_project(self, path: Path) -> bool:
         try:
-            self.load_project(path)
+            try:
+                self.load_project(path)
+            except ProjectInUse as exc:
+                answer = QMessageBox.question(self, "Project in use", f"{exc}\n\nOpen it read-only?",
+                                              QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes)
+                if answer != QMessageBox.Yes:
+                    return False
+                self.load_project(path, read_only=True)
         except ProjectError as exc:
             QMessageBox.critical(self, "Cannot open project", str(exc))
             return False
@@ -201,6 +216,7 @@ class MainWindow(QMainWindow):
         self.panel.set_measure(self.settings.value("view/measure", session.plan.settings.balance_measure))
         plan = session.plan
         where = session.project.path.name if session.project else "not saved"
+        where += " (read-only)" if session.read_only else ""
         self.setWindowTitle(f"{plan.name} — {where} — Desktop Planner")
         self.status_labels["accounts"].setText(f"{len(plan.accounts):,} accounts")
         self._show_selected(0)

@@ -431,3 +431,60 @@ def test_escape_ends_a_stroke_and_the_selection(window, qtbot):
     window.named_actions["cancel"].trigger()
     assert not window.map.tools.is_active() and not window.controller.selection.size
     assert window.map.tool() == "lasso"
+
+
+def test_project_open_elsewhere_opens_read_only_and_refuses_changes(qtbot, tmp_path, monkeypatch):
+    """A second instance is told who holds the project, may open it read-only, and nothing it does is saved."""
+    import json
+    import socket
+    import subprocess
+    import sys
+
+    from PySide6.QtWidgets import QMessageBox
+
+    from desktop_planner.core.commands import Reassign
+    from desktop_planner.store.instance_lock import lock_path
+    from desktop_planner.store.project import ProjectFile
+    from desktop_planner.ui.main_window import MainWindow
+    from tests.conftest import make_plan
+
+    path = tmp_path / "shared.tplan"
+    ProjectFile.create(path, make_plan(n=30)).close()
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        lock_path(path).write_text(json.dumps({"pid": holder.pid, "host": socket.gethostname(), "user": "ann"}))
+        asked = []
+        monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.Yes)
+        errors = []
+        window = MainWindow()
+        qtbot.addWidget(window)
+        monkeypatch.setattr(window, "show_error", errors.append)
+        assert window.open_project(path)
+        assert "already open by ann" in asked[0]
+        assert "(read-only)" in window.windowTitle()
+        before = window.session.plan.active.assignment.copy()
+        moving = [int(i) for i in (before != 2).nonzero()[0][:2]]
+        assert not window.controller.do(Reassign(1, moving, 2))
+        assert "read-only" in errors[0]
+        assert window.session.plan.active.assignment.tolist() == before.tolist()
+        window.close()
+        assert json.loads(lock_path(path).read_text())["user"] == "ann"  # the other instance keeps its lock
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_editing_instance_holds_and_releases_the_lock(qtbot, tmp_path):
+    from desktop_planner.store.instance_lock import lock_path
+    from desktop_planner.store.project import ProjectFile
+    from desktop_planner.ui.main_window import MainWindow
+    from tests.conftest import make_plan
+
+    path = tmp_path / "mine.tplan"
+    ProjectFile.create(path, make_plan(n=30)).close()
+    window = MainWindow()
+    qtbot.addWidget(window)
+    assert window.open_project(path)
+    assert lock_path(path).exists()
+    window.close()
+    assert not lock_path(path).exists()

@@ -10,12 +10,12 @@ import json
 import sys
 from pathlib import Path
 
-from desktop_planner import cli_import
+from desktop_planner import cli_import, cli_render
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 COMMANDS = ("demo", "import", "export", "summary", "balance", "render")
-LATER = {"balance": "auto-balance", "render": "rendering the map to a file"}
+LATER: dict[str, str] = {}  # commands announced but not available yet
 
 
 class UsageError(Exception):
@@ -84,12 +84,16 @@ def command_parser() -> argparse.ArgumentParser:
     export.add_argument("project", type=Path)
     export.add_argument("--out", type=Path, required=True)
     export.add_argument("--scenario")
-    export.add_argument("--what", choices=("assignments", "summary", "changes", "issues"), default="assignments")
+    export.add_argument("--what", choices=("assignments", "summary", "changes", "issues", "territories"),
+                        default="assignments", help="territories: polygons with measures, to .gpkg or .geojson")
     export.add_argument("--baseline", help="with --what assignments: add where each account was in this scenario; "
                         "with --what changes: the change report against it (else the audit log)")
     export.add_argument("--bom", action="store_true", help="start the file with a UTF-8 byte-order mark (Excel)")
 
     cli_import.add_parser(sub)
+    cli_render.add_parser(sub, _size)
+
+    add_balance_parser(sub)
 
     for name, what in LATER.items():
         later = sub.add_parser(name, help=f"{what} (not in this version yet)")
@@ -204,6 +208,9 @@ def run_export(args) -> int:
             elif args.what == "changes":
                 scenario_id = scenario.id if args.scenario else None
                 count = export.export_changes(project.conn, args.out, scenario_id, bom=args.bom)
+            elif args.what == "territories":
+                from desktop_planner.io.territory_export import export_territories
+                count = export_territories(plan, scenario, args.out, contiguity=project.contiguity_checker(plan))
             else:
                 count = export.export_issues(project.conn, args.out, bom=args.bom)
         except export.ExportError as exc:
@@ -212,10 +219,121 @@ def run_export(args) -> int:
     return EXIT_OK
 
 
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a share such as 0.05, got {text!r}") from None
+    if not (0 <= value <= 1):
+        raise argparse.ArgumentTypeError(f"expected a share between 0 and 1 (0.05 = 5 %), got {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not (0 < value <= 86400):
+        raise argparse.ArgumentTypeError(f"the time limit must be between 0 and 86400 seconds, got {value}")
+    return value
+
+
+def add_balance_parser(sub) -> None:
+    bal = sub.add_parser("balance", help="balance a scenario's territories automatically and write the result as "
+                         "a new scenario")
+    bal.add_argument("project", type=Path)
+    bal.add_argument("--into", required=True, metavar="NEW_SCENARIO", help="name of the scenario to create")
+    bal.add_argument("--scenario", help="scenario to start from (default: the active one)")
+    bal.add_argument("--territories", type=_positive_int, metavar="K", help="number of territories (headcount "
+                     "what-if): the least loaded are removed, new ones get no rep home")
+    bal.add_argument("--measure", action="append", metavar="NAME[=TOL]",
+                     help="measure to balance: workload (default), potential, accounts, service; repeat for "
+                     "several, each optionally with its own tolerance, e.g. --measure potential=0.1")
+    bal.add_argument("--tolerance", type=_share, default=0.05, help="tolerance of the measures given without one "
+                     "(default 0.05 = ±5 %%)")
+    bal.add_argument("--max-disruption", type=_share, metavar="SHARE", help="largest share of accounts that may "
+                     "change territory")
+    bal.add_argument("--max-disruption-potential", type=_share, metavar="SHARE",
+                     help="largest share of potential that may change territory")
+    bal.add_argument("--objective", choices=("travel", "max_distance"), default="travel",
+                     help="least workload-weighted travel (default) or least longest distance to home")
+    bal.add_argument("--homes", choices=("fixed", "optimize"), default="fixed",
+                     help="keep the reps' homes (default) or let the optimizer choose them")
+    bal.add_argument("--contiguous", action="store_true", help="require every territory to be in one piece")
+    bal.add_argument("--time-limit", type=_seconds, default=60.0, metavar="SECONDS")
+    bal.add_argument("--seed", type=int, default=0)
+    bal.add_argument("--json", action="store_true", help="print the report as one JSON object")
+
+
+def _balance_measures(args) -> dict[str, float]:
+    from desktop_planner.optimize.plan_model import canonical_measure
+    measures: dict[str, float] = {}
+    for item in args.measure or ["workload"]:
+        name, _, tol = item.partition("=")
+        try:
+            tolerance = _share(tol) if tol else args.tolerance
+            measures[canonical_measure(name.strip())] = tolerance
+        except (ValueError, argparse.ArgumentTypeError) as exc:
+            raise BadInput(f"--measure {item}: {exc}") from None
+        if tolerance <= 0:
+            raise BadInput(f"--measure {item}: the tolerance must be more than 0")
+    return measures
+
+
+def run_balance(args) -> int:
+    from desktop_planner.optimize.balance import BalanceSettings, balance
+    from desktop_planner.optimize.territories import with_territory_count
+    from desktop_planner.store.opening import ProjectError
+    from desktop_planner.store.scenarios import add_scenario
+    measures = _balance_measures(args)
+    if args.tolerance <= 0:
+        raise BadInput("--tolerance must be more than 0")
+    project, plan = _open(args.project)
+    with project:
+        source = _scenario(plan, args.scenario)
+        if any(s.name == args.into.strip() for s in plan.scenarios.values()):
+            raise BadInput(f"{args.project}: a scenario named {args.into!r} already exists (choose another "
+                           "--into name)")
+        if not args.into.strip():
+            raise BadInput("--into needs a scenario name")
+        work = source
+        if args.territories is not None and args.territories != len(source.territories):
+            try:
+                work = with_territory_count(plan, source, args.territories)
+            except ValueError as exc:
+                raise BadInput(str(exc)) from None
+        settings = BalanceSettings(measures=measures, objective=args.objective, homes=args.homes,
+                                   max_disruption_accounts=args.max_disruption,
+                                   max_disruption_potential=args.max_disruption_potential,
+                                   require_contiguous=args.contiguous, time_limit_s=args.time_limit, seed=args.seed)
+        edges = project.contiguity_checker(plan).edges
+        try:
+            result = balance(plan, work, settings, baseline=source, graph_edges=edges)
+        except ValueError as exc:
+            raise BadInput(str(exc)) from None
+        try:
+            created = add_scenario(project, plan, args.into, result.territories, result.assignment, work.locked,
+                                   based_on=source.id, notes=f"Auto-balance of {source.name!r}: "
+                                   + ", ".join(f"{m} ±{t:.0%}" for m, t in measures.items()))
+        except ProjectError as exc:
+            raise BadInput(str(exc)) from None
+    report = result.report
+    if args.json:
+        print(json.dumps({"scenario": created.name, "based_on": source.name, **report.to_dict()},
+                         ensure_ascii=False))
+    else:
+        print(f"{args.project}: scenario {created.name!r} written ({len(created.territories)} territories, "
+              f"balanced from {source.name!r})")
+        print(report.format_text())
+    return EXIT_OK
+
+
 def run_later(args) -> int:
     raise BadInput(f"'{args.command}' ({LATER[args.command]}) is not available in this version yet")
 
 
-HANDLERS = {"demo": run_demo, "summary": run_summary, "export": run_export,
+HANDLERS = {"demo": run_demo, "summary": run_summary, "export": run_export, "balance": run_balance,
             "import": lambda args: cli_import.run_import(args, BadInput),
+            "render": lambda args: cli_render.run_render(args, BadInput),
             **{name: run_later for name in LATER}}

@@ -61,8 +61,9 @@ def run_import(args, bad_input) -> int:
             project = ProjectFile.open(args.project)
             plan = project.load_plan()
             history = History(plan, project)
-            refresh = plan_refresh(plan, imported.columns, args.remove_missing)
-            history.do(RefreshAccounts(imported.columns, args.remove_missing, source=args.file.name))
+            refresh = plan_refresh(plan, imported.columns, args.remove_missing, imported.fields)
+            history.do(RefreshAccounts(imported.columns, args.remove_missing, source=args.file.name,
+                                       fields=imported.fields))
             print(f"{args.project}: {len(refresh.added):,} new accounts (unassigned), {len(refresh.updated):,} "
                   f"updated, {refresh.unchanged:,} unchanged")
             if len(refresh.missing):

@@ -70,7 +70,7 @@ def test_bad_inputs_exit_2_with_a_reason(project, tmp_path, capsys):
         (["export", str(project)], "--out"),
         (["export", str(project), "--out", str(tmp_path / "a.csv"), "--what", "everything"], "invalid choice"),
         (["demo", str(tmp_path / "d.tplan"), "--accounts", "0"], "at least 1"),
-        (["balance", str(project), "--into", "X"], "not available in this version"),
+        (["balance", str(project), "--into", "Current plan"], "already exists"),
         ([str(project), "--size", "12"], "size must look like"),
     ]
     for argv, message in cases:

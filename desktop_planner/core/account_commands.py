@@ -8,6 +8,7 @@ is one undoable step: undo brings back the previous accounts with their assignme
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 import numpy as np
 
@@ -31,10 +32,6 @@ class RefreshSummary:
     unchanged: int
     missing: np.ndarray  # in the project, not in the new data
     removed: bool  # whether the missing accounts are removed
-
-
-def _column(accounts: Accounts, name: str) -> np.ndarray:
-    return getattr(accounts, name)
 
 
 class _SwapAccounts(Command):
@@ -66,41 +63,58 @@ class _SwapAccounts(Command):
         return Applied(inverse, [AccountsEffect(before, self.accounts)])
 
 
-def plan_refresh(plan: Plan, columns: dict[str, np.ndarray], remove_missing: bool = False) -> RefreshSummary:
-    """What a refresh with these columns would do, without doing it (for the confirmation dialog)."""
+def _member(values: np.ndarray, pool) -> np.ndarray:
+    """values[i] in pool, for text ids. (numpy's isin on object arrays is quadratic: minutes at 100k.)"""
+    pool = pool if isinstance(pool, (set, frozenset, dict)) else set(pool.tolist())
+    return np.fromiter((v in pool for v in values.tolist()), dtype=bool, count=len(values))
+
+
+def plan_refresh(plan: Plan, columns: dict[str, np.ndarray], remove_missing: bool = False,
+                 fields: Iterable[str] | None = None) -> RefreshSummary:
+    """What a refresh with these columns would do, without doing it (for the confirmation dialog).
+    `fields`: the account fields the new data carries (default: all); the others are left as they are."""
     old = plan.accounts
     incoming = np.asarray(columns["external_id"], dtype=object)
-    old_ids = old.external_id
-    in_old = np.isin(incoming, old_ids)
-    missing = old_ids[~np.isin(old_ids, incoming)]
-    changed = _changed_rows(old, columns, incoming[in_old])
-    return RefreshSummary(added=incoming[~in_old], updated=changed, unchanged=int(in_old.sum()) - len(changed),
+    old_position = {v: i for i, v in enumerate(old.external_id.tolist())}
+    in_old = _member(incoming, old_position)
+    missing = old.external_id[~_member(old.external_id, set(incoming.tolist()))]
+    new_rows = np.flatnonzero(in_old)
+    old_rows = np.array([old_position[v] for v in incoming[new_rows].tolist()], dtype=np.int64)
+    differs = np.zeros(len(new_rows), dtype=bool)
+    for name in _fields(fields):
+        a = getattr(old, name)[old_rows]
+        b = np.asarray(columns[name])[new_rows]
+        if a.dtype.kind == "f":
+            b = b.astype(np.float64)
+            differs |= ~((a == b) | (np.isnan(a) & np.isnan(b)))
+        else:
+            differs |= a != b
+    updated = incoming[new_rows[differs]]
+    return RefreshSummary(added=incoming[~in_old], updated=updated, unchanged=len(new_rows) - len(updated),
                           missing=missing, removed=remove_missing)
 
 
-def _changed_rows(old: Accounts, columns: dict[str, np.ndarray], matched_ids: np.ndarray) -> np.ndarray:
-    if not len(matched_ids):
-        return np.empty(0, dtype=object)
-    position = {v: i for i, v in enumerate(old.external_id.tolist())}
-    old_rows = np.array([position[v] for v in matched_ids.tolist()], dtype=np.int64)
-    new_rows = np.flatnonzero(np.isin(np.asarray(columns["external_id"], dtype=object), matched_ids))
-    differs = np.zeros(len(old_rows), dtype=bool)
-    for name in UPDATABLE:
-        a = _column(old, name)[old_rows]
-        b = np.asarray(columns[name])[new_rows]
-        if a.dtype.kind == "f":
-            differs |= ~((a == b) | (np.isnan(a) & np.isnan(b.astype(np.float64))))
-        else:
-            differs |= a != b
-    return np.asarray(columns["external_id"], dtype=object)[new_rows[differs]]
+def _fields(fields: Iterable[str] | None) -> tuple[str, ...]:
+    if fields is None:
+        return UPDATABLE
+    unknown = set(fields) - set(UPDATABLE) - {"external_id"}
+    if unknown:
+        raise CommandError(f"unknown account fields: {', '.join(sorted(unknown))}")
+    return tuple(f for f in UPDATABLE if f in set(fields))
 
 
 class RefreshAccounts(Command):
-    """Bring the project's accounts in line with freshly imported columns (see the module docstring)."""
+    """Bring the project's accounts in line with freshly imported columns (see the module docstring).
 
-    def __init__(self, columns: dict[str, np.ndarray], remove_missing: bool = False, source: str = "import") -> None:
+    `fields` are the account fields the import carries; matched accounts keep every other field as it was
+    (re-importing a file without a segment column must not wipe the segments). New accounts take the columns
+    as given."""
+
+    def __init__(self, columns: dict[str, np.ndarray], remove_missing: bool = False, source: str = "import",
+                 fields: Iterable[str] | None = None) -> None:
         self.columns = columns
         self.remove_missing = remove_missing
+        self.fields = _fields(fields)
         self.label = f"Refresh accounts from {source}"
         self.action = "import"
 
@@ -109,23 +123,22 @@ class RefreshAccounts(Command):
         incoming = np.asarray(self.columns["external_id"], dtype=object)
         if len(set(incoming.tolist())) != len(incoming):
             raise CommandError("the new data holds an account id twice")
-        summary = plan_refresh(plan, self.columns, self.remove_missing)
+        summary = plan_refresh(plan, self.columns, self.remove_missing, self.fields)
         position = {v: i for i, v in enumerate(incoming.tolist())}
-        keep = np.ones(len(old), dtype=bool)
-        if self.remove_missing:
-            keep = np.isin(old.external_id, incoming)
+        keep = _member(old.external_id, position) if self.remove_missing else np.ones(len(old), dtype=bool)
         kept = np.flatnonzero(keep)
-        new_rows = np.flatnonzero(~np.isin(incoming, old.external_id))
+        new_rows = np.flatnonzero(~_member(incoming, set(old.external_id.tolist())))
+        # Where each kept account's fresh values are (-1: not in the new data, keeps its old values).
+        source = np.array([position.get(v, -1) for v in old.external_id[kept].tolist()], dtype=np.int64)
+        hit = source >= 0
         merged = {}
         for name in ACCOUNT_COLUMNS:
             if name == "ids":
                 continue
-            base = _column(old, name)[kept].copy()
+            base = getattr(old, name)[kept].copy()
             fresh = np.asarray(self.columns[name])
-            # Matched accounts take the new values; their rows stay where they were.
-            source = np.array([position.get(v, -1) for v in old.external_id[kept].tolist()], dtype=np.int64)
-            hit = source >= 0
-            base[hit] = fresh[source[hit]]
+            if name in self.fields:
+                base[hit] = fresh[source[hit]]
             merged[name] = np.concatenate((base, fresh[new_rows].astype(base.dtype)))
         start = int(old.ids.max()) + 1 if len(old) else 1
         merged["ids"] = np.concatenate((old.ids[kept], np.arange(start, start + len(new_rows), dtype=np.int64)))

@@ -58,6 +58,14 @@ class History:
     def redo_labels(self) -> list[str]:
         return [step.label for step in reversed(self._redo)]
 
+    def peek(self, undo: bool = True) -> Command | None:
+        """The command the next undo (or redo) would apply, so that a view can prepare for it: a step that
+        deletes the scenario on screen needs the view to show another one first."""
+        steps = self._undo if undo else self._redo
+        if not steps:
+            return None
+        return steps[-1].inverse if undo else steps[-1].command
+
     def on_change(self, listener: Callable[[], None]) -> None:
         self._listeners.append(listener)
 

@@ -132,24 +132,30 @@ class MeasureEngine:
             self._per_account = visits, visits * minutes / 60.0
         return self._per_account
 
-    def measures(self, scenario_id: int | None = None, assignment: np.ndarray | None = None) -> Measures:
+    def measures(self, scenario_id: int | None = None, assignment: np.ndarray | None = None,
+                 homes: dict[int, tuple[float, float]] | None = None) -> Measures:
         """Measures of a scenario; with `assignment`, of a preview of it (caches are read, not written, for
-        the territories whose membership the preview changes)."""
+        the territories whose membership the preview changes); with `homes` (territory id -> (lon, lat)), as if
+        those territories' homes were there (a home marker being dragged)."""
         scenario = self.plan.scenario(scenario_id)
         cache = self._geometry.setdefault(scenario.id, {})
         if assignment is None:
-            return self._compute(scenario, scenario.assignment, cache, store=True)
+            return self._compute(scenario, scenario.assignment, cache, store=True, homes=homes)
         changed = np.flatnonzero(assignment != scenario.assignment)
         if changed.size:
             dirty = set(np.unique(np.concatenate((assignment[changed], scenario.assignment[changed]))).tolist())
             cache = {tid: g for tid, g in cache.items() if tid not in dirty}
-        return self._compute(scenario, assignment, cache, store=False)
+        return self._compute(scenario, assignment, cache, store=False, homes=homes)
 
-    def _compute(self, scenario: Scenario, assignment: np.ndarray, cache: dict, store: bool) -> Measures:
+    def _compute(self, scenario: Scenario, assignment: np.ndarray, cache: dict, store: bool,
+                 homes: dict[int, tuple[float, float]] | None = None) -> Measures:
         accounts = self.plan.accounts
         settings = self.plan.settings
         tids = scenario.territory_ids()
         territories = [scenario.territories[t] for t in tids.tolist()]
+        if homes:
+            territories = [t.with_changes(home_lon=homes[t.id][0], home_lat=homes[t.id][1]) if t.id in homes else t
+                           for t in territories]
         k = len(tids)
         n = len(accounts)
         # Bin 0 collects the unassigned accounts, so every per-account array is used whole (no masking).

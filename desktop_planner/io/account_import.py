@@ -60,6 +60,16 @@ class AccountsImport:
     geocoded: int = 0
 
     @property
+    def fields(self) -> tuple[str, ...]:
+        """The account fields this import carries; a refresh leaves the others of existing accounts alone."""
+        carried = {f for f in self.mapping if f in NUMERIC_FIELDS + TEXT_FIELDS}
+        if "postcode" in self.mapping:  # positions found from the postcode
+            carried |= {"lat", "lon"}
+        if len(self.info.header) > len(self.mapping) or self.geocoded:  # extra columns or placement notes
+            carried.add("attrs")
+        return tuple(sorted(carried))
+
+    @property
     def accepted(self) -> int:
         return len(self.row_numbers)
 

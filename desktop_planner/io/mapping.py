@@ -64,10 +64,18 @@ def parse_overrides(items: list[str], header: list[str]) -> dict[str, str]:
     return result
 
 
-def resolve_mapping(header: list[str], overrides: dict[str, str] | None = None) -> dict[str, str]:
-    """The guess, corrected by the overrides (a column taken by an override is freed from its guessed field)."""
+def resolve_mapping(header: list[str], overrides: dict[str, str | None] | None = None) -> dict[str, str]:
+    """The guess, corrected by the overrides (a column taken by an override is freed from its guessed field;
+    an override of None leaves that field out of the import)."""
     mapping = guess_mapping(header)
     for field, column in (overrides or {}).items():
+        if field not in FIELDS:
+            raise MappingError(f"unknown field {field!r} (fields: {', '.join(FIELDS)})")
+        if column is None:
+            mapping.pop(field, None)
+            continue
+        if column not in header:
+            raise MappingError(f"the file has no column {column!r} (columns: {', '.join(header)})")
         for other, col in list(mapping.items()):
             if col == column and other != field:
                 del mapping[other]

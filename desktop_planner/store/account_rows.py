@@ -35,8 +35,9 @@ def write_accounts_change(conn: sqlite3.Connection, plan: Plan, effect: Accounts
     """Apply the difference between the two tables; `log(account_ids)` records them in `changes`."""
     before, after = effect.before, effect.after
     removed = np.setdiff1d(before.ids, after.ids)
-    added_rows = np.flatnonzero(~np.isin(after.ids, before.ids))
-    common_after = np.flatnonzero(np.isin(after.ids, before.ids))
+    in_before = np.isin(after.ids, before.ids)  # integer ids: numpy sorts, fast
+    added_rows = np.flatnonzero(~in_before)
+    common_after = np.flatnonzero(in_before)
     common_before = np.searchsorted(before.ids, after.ids[common_after]) if np.all(np.diff(before.ids) > 0) \
         else np.array([before.index_of_id(i) for i in after.ids[common_after].tolist()], dtype=np.int64)
     updated_rows = _changed(before, after, common_before, common_after)

@@ -14,7 +14,7 @@ from functools import lru_cache
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QIcon, QPixmap
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QSplitter,
                                QTableView, QVBoxLayout, QWidget)
 
@@ -31,11 +31,22 @@ MIN_LABEL_SPACING_PX = 14
 
 
 @lru_cache(maxsize=1024)
-def swatch(color: str) -> QIcon:
+def swatch(color: str, locked: bool = False) -> QIcon:
     """A colour square that looks the same in a selected row (a bare QColor decoration gets tinted there,
-    and the active territory's row is always selected)."""
+    and the active territory's row is always selected); a locked territory's carries a padlock."""
     pixmap = QPixmap(12, 12)
     pixmap.fill(QColor(color))
+    if locked:
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.Antialiasing)
+        painter.setPen(QPen(QColor("#1e1e1e"), 1.6))
+        painter.drawArc(3, 1, 6, 7, 0, 180 * 16)  # the shackle
+        painter.drawLine(3, 4, 3, 6)
+        painter.drawLine(9, 4, 9, 6)
+        painter.setPen(QPen(QColor("white"), 1))
+        painter.setBrush(QColor("#1e1e1e"))
+        painter.drawRect(1, 5, 10, 6)  # the body, white-edged to stand out on any colour
+        painter.end()
     icon = QIcon()
     for mode in (QIcon.Normal, QIcon.Selected):
         icon.addPixmap(pixmap, mode)
@@ -73,9 +84,11 @@ COLUMNS = (
     _Column("Service h", "service_hours", "Visit hours a year"),
     _Column("Travel h", "travel_hours", "Estimated travel hours a year"),
     _Column("Workload h", "workload_hours", "Service plus travel hours a year"),
+    _Column("Pieces", None, "A territory split into separate pieces (its accounts are not one connected area) "
+                            "shows how many; blank when it is in one piece"),
     _Column("Dev %", None, "Deviation of the chosen measure from its target; green within the tolerance"),
 )
-NAME_COLUMN, REP_COLUMN, DEVIATION_COLUMN = 0, 1, len(COLUMNS) - 1
+NAME_COLUMN, REP_COLUMN, PIECES_COLUMN, DEVIATION_COLUMN = 0, 1, len(COLUMNS) - 2, len(COLUMNS) - 1
 _NUMERIC_ALIGNMENT = int(Qt.AlignRight | Qt.AlignVCenter)
 _DISPLAY, _DECORATION, _ALIGNMENT, _BACKGROUND, _FOREGROUND = (
     int(role) for role in (Qt.DisplayRole, Qt.DecorationRole, Qt.TextAlignmentRole, Qt.BackgroundRole,
@@ -92,6 +105,7 @@ class BalanceTableModel(QAbstractTableModel):
         self._cells: dict[int, list] = {}
         self._bold = QFont()
         self._bold.setBold(True)
+        self.pieces: dict[int, int] = {}  # territory id -> pieces, from the last committed plan (not previews)
 
     def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.territory_ids)
@@ -106,13 +120,14 @@ class BalanceTableModel(QAbstractTableModel):
         columns[NAME_COLUMN] = [t.name for t in territories]
         columns[REP_COLUMN] = [t.rep_name or "" for t in territories]
         columns[DEVIATION_COLUMN] = [format_percent(d) for d in measures.deviations[measure].tolist()]
+        columns[PIECES_COLUMN] = [f"⚠ {self.pieces[t]}" if self.pieces.get(t, 1) > 1 else "" for t in ids]
         in_band = measures.in_band(measure).tolist()
         reset = ids != self.territory_ids
         measure_changed = measure != self.measure
         if reset:
             self.beginResetModel()
         self.territory_ids, self.measure = ids, measure
-        self._cells = self._role_tables(columns, [swatch(c) for c in colors], in_band)
+        self._cells = self._role_tables(columns, [swatch(c, t.locked) for c, t in zip(colors, territories)], in_band)
         if reset:
             self.endResetModel()
         elif ids:
@@ -303,6 +318,12 @@ class BalancePanel(QWidget):
         """Select the active territory's row without echoing it back as a user choice."""
         self._active = territory_id
         self._select_active_row()
+
+    def set_pieces(self, pieces: dict[int, int]) -> None:
+        """Pieces per territory (contiguity); a territory in more than one is flagged in the Pieces column."""
+        if pieces != self.model.pieces:
+            self.model.pieces = dict(pieces)
+            self._render()
 
     def displayed(self) -> Measures | None:
         """The figures on screen (a preview during a stroke)."""

@@ -23,8 +23,9 @@ from desktop_planner.core.events import (AccountsChanged, AssignmentChanged, Eve
 from desktop_planner.core.geo import mercator_to_lonlat
 from desktop_planner.core.history import History
 from desktop_planner.core.measures import MeasureEngine
-from desktop_planner.core.model import UNASSIGNED, Plan, Territory
+from desktop_planner.core.model import UNASSIGNED, Plan, Scenario, Territory
 from desktop_planner.core.palette import territory_palette
+from desktop_planner.core.scenario_commands import DeleteScenario
 from desktop_planner.store.instance_lock import InstanceLock
 from desktop_planner.store.opening import ProjectError
 from desktop_planner.store.project import ProjectFile
@@ -93,6 +94,12 @@ class GestureController(QObject):
         self._colors: list[str] = []
         self._dirty: set[str] = set()
         self._previewed: np.ndarray | None = None  # the hit set on show, None when showing the committed plan
+        self._offscreen_change: int | None = None  # a scenario not shown that the current step changed
+        # None: territory colours; else scheme(scenario) -> (territory id -> colour, legend entries), e.g. regions
+        self.colour_scheme: Callable[[Scenario], tuple[dict[int, str], list[tuple[str, str]]]] | None = None
+        # Views drawn from the plan besides the dots and the panel (regions, homes...): called after each redraw
+        # with what changed ("accounts", "territories", "assignment", "locks").
+        self.redraw_listeners: list[Callable[[set[str]], None]] = []
         self._unsubscribe = session.plan.events.subscribe(self._on_event)
         session.history.on_change(self._on_history_change)
         self._connections = [
@@ -135,7 +142,10 @@ class GestureController(QObject):
     def _on_event(self, event: Event) -> None:
         scenario_id = getattr(event, "scenario_id", None)
         if scenario_id is not None and scenario_id != self.plan.active_scenario_id:
-            return  # another scenario's edits are not on screen
+            # Not on screen. The History is one for the whole project, so an undo can reach a scenario that is
+            # not shown: the view then follows it to that scenario once the step is done.
+            self._offscreen_change = scenario_id
+            return
         if isinstance(event, AssignmentChanged):
             self._dirty.add("assignment")
         elif isinstance(event, LocksChanged):
@@ -144,10 +154,15 @@ class GestureController(QObject):
             self._dirty.update(("territories", "assignment"))
         elif isinstance(event, ScenarioSwitched):
             self._dirty.update(("territories", "assignment", "locks"))
+            self._show_switched()  # a switch is no History step, so no history change will redraw it
         elif isinstance(event, AccountsChanged):
             self._dirty.update(("accounts", "territories", "assignment", "locks"))
 
     def _on_history_change(self) -> None:
+        offscreen, self._offscreen_change = self._offscreen_change, None
+        if offscreen in self.plan.scenarios:
+            self.switch_scenario(offscreen)
+            self.message.emit(f"Now showing scenario {self.plan.active.name}, which that step changed.")
         self._redraw()
         if self.active is not None and self.active not in self.plan.active.territories:
             remaining = list(self.plan.active.territories)
@@ -166,20 +181,74 @@ class GestureController(QObject):
             self.refresh_legend()
         if "assignment" in dirty:
             self.map.set_assignment(scenario.assignment, self.color_map())
-        if "locks" in dirty:
-            self.map.set_locked(scenario.locked)
+        if dirty & {"locks", "territories", "assignment"}:
+            self.map.set_locked(self.locked_on_map())
         self._previewed = None
         self.map.set_preview(None)
         self.panel.show_measures(self.session.engine.measures(), self._territories, self._colors)
+        for listener in self.redraw_listeners:
+            listener(dirty)
 
     def color_map(self) -> dict[int, str]:
+        """Territory id -> colour of its dots on the map."""
+        if self.colour_scheme is not None:
+            return self.colour_scheme(self.plan.active)[0]
         return {t.id: c for t, c in zip(self._territories, self._colors)}
 
     def refresh_legend(self, visible: bool | None = None) -> None:
         if visible is not None:
             self.legend_visible = visible
-        entries = [(t.name, c) for t, c in zip(self._territories, self._colors)]
+        if self.colour_scheme is not None:
+            entries = self.colour_scheme(self.plan.active)[1]
+        else:
+            entries = [(t.name, c) for t, c in zip(self._territories, self._colors)]
         self.map.set_legend(entries if self.legend_visible else [])
+
+    def set_colour_scheme(self, scheme) -> None:
+        """Colour the map's dots another way (see `colour_scheme`); None returns to territory colours."""
+        self.colour_scheme = scheme
+        self._dirty.update(("territories", "assignment"))
+        self._redraw()
+
+    def locked_on_map(self) -> np.ndarray:
+        """Accounts drawn as locked: locked themselves or in a locked territory (no gesture moves either)."""
+        scenario = self.plan.active
+        closed = [tid for tid, t in scenario.territories.items() if t.locked]
+        return scenario.locked | np.isin(scenario.assignment, closed) if closed else scenario.locked
+
+    # -- scenarios --------------------------------------------------------------------------------------
+    def switch_scenario(self, scenario_id: int) -> None:
+        """Show another scenario. A view choice, not an undo step; the file remembers it for the next opening."""
+        plan = self.plan
+        if scenario_id == plan.active_scenario_id or scenario_id not in plan.scenarios:
+            return
+        plan.active_scenario_id = scenario_id
+        plan.events.emit(ScenarioSwitched(scenario_id))
+        if self.session.project is not None and not self.session.read_only:
+            try:
+                self.session.project.set_active_scenario(scenario_id)
+            except ProjectError as exc:
+                self.message.emit(f"The scenario shown will not be remembered: {exc}")
+
+    def _show_switched(self) -> None:
+        """Redraw for the newly shown scenario and keep the territory of the same name active, so that
+        switching back and forth shows like with like."""
+        name = next((t.name for t in self._territories if t.id == self.active), None)
+        self._redraw()
+        territories = self.plan.active.territories
+        same = next((tid for tid, t in territories.items() if t.name == name), None)
+        self.set_active(same if same is not None else next(iter(territories), None))
+        self.changed.emit()
+
+    def _leave_scenario_the_step_deletes(self, undo: bool) -> None:
+        """The scenario shown cannot be deleted (undoing its creation deletes it): show the one it was based
+        on, or another, before the step."""
+        plan = self.plan
+        command = self.history.peek(undo)
+        if isinstance(command, DeleteScenario) and command.scenario_id == plan.active_scenario_id:
+            others = [sid for sid in plan.scenarios if sid != plan.active_scenario_id]
+            if others:
+                self.switch_scenario(plan.active.based_on if plan.active.based_on in others else others[0])
 
     # -- preview during a stroke ------------------------------------------------------------------------
     def update_preview(self, indices) -> None:
@@ -203,6 +272,16 @@ class GestureController(QObject):
         self._previewed = None
         self.map.set_preview(None)
         self.panel.show_measures(self.session.engine.measures(), self._territories, self._colors)
+
+    def show_preview(self, measures, assignment: np.ndarray | None = None) -> None:
+        """Show a drag under way that is not a stroke (a border, a home): its figures in the panel and, when it
+        moves accounts, its assignment on the map. show_committed() returns to the plan."""
+        self.panel.show_measures(measures, self._territories, self._colors, preview=True)
+        self.map.set_preview(assignment)
+
+    def show_committed(self) -> None:
+        """End a preview (a drag cancelled with Esc, or one that changes nothing): the plan as it is."""
+        self._show_committed()
 
     # -- finished gestures ------------------------------------------------------------------------------
     def on_gesture(self, indices, action: str, select_only: bool) -> None:
@@ -258,14 +337,15 @@ class GestureController(QObject):
         return True
 
     def undo(self, steps: int = 1) -> None:
-        self._step(self.history.undo, steps)
+        self._step(self.history.undo, steps, undo=True)
 
     def redo(self, steps: int = 1) -> None:
-        self._step(self.history.redo, steps)
+        self._step(self.history.redo, steps, undo=False)
 
-    def _step(self, move: Callable[[], bool], steps: int) -> None:
+    def _step(self, move: Callable[[], bool], steps: int, undo: bool) -> None:
         try:
             for _ in range(steps):
+                self._leave_scenario_the_step_deletes(undo)
                 if not move():
                     break
         except (CommandError, ProjectError) as exc:

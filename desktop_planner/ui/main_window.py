@@ -11,20 +11,23 @@ import re
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, QThreadPool
+from PySide6.QtCore import QSettings, Qt, QThreadPool, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QDialog, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressDialog, QSplitter, QToolBar
 
+from desktop_planner.core.commands import EditTerritory
 from desktop_planner.io.export import ExportError, export_assignments
 from desktop_planner.io.mbtiles import MBTilesError, default_basemap_path
 from desktop_planner.store.instance_lock import InstanceLock, ProjectInUse
 from desktop_planner.store.opening import ProjectError
 from desktop_planner.store.project import ProjectFile, current_user
-from desktop_planner.ui import territory_dialogs
+from desktop_planner.ui import (change_report, compare_view, coverage_dock, file_menu, history_dock, region_view,
+                                scenario_bar, territory_dialogs, workshop)
 from desktop_planner.ui.app import DemoOptionsDialog, DemoProjectJob, empty_plan
 from desktop_planner.ui.balance_panel import BalancePanel
 from desktop_planner.ui.controller import GestureController, Session
 from desktop_planner.ui.map import MapView
+from desktop_planner.ui import view_options
 
 PROJECT_FILTER = "Territory plans (*.tplan);;All files (*)"
 MAX_RECENT = 8
@@ -33,10 +36,12 @@ BRUSH_RANGE = (4, 200)  # paint brush radius in pixels
 ZOOM_STEP = math.sqrt(2.0)  # the map's own +/- step, for the same feel from the menu and the keys
 # Actions that need an open project; disabled while there is none (when even the demo could not be opened).
 PROJECT_ACTIONS = ("lock", "unlock", "export", "territory_add", "territory_rename", "territory_recolour",
-                   "territory_rep", "territory_capacity", "territory_home", "territory_delete")
+                   "territory_rep", "territory_capacity", "territory_home", "territory_delete", "territory_lock")
 
 
 class MainWindow(QMainWindow):
+    sessionChanged = Signal()  # a project was opened and shown: the scenario, compare, history... views re-attach
+
     def __init__(self) -> None:
         super().__init__()
         self.settings = QSettings()
@@ -56,6 +61,15 @@ class MainWindow(QMainWindow):
         self._build_menus_and_toolbar()
         self._build_status_bar()
         self._apply_view_settings()
+        self.scenario_bar = scenario_bar.install(self)
+        self.compare_view = compare_view.install(self)
+        self.change_report = change_report.install(self)
+        self.history_dock = history_dock.install(self)
+        self.region_view = region_view.install(self)
+        self.coverage_dock = coverage_dock.install(self)
+        self.workshop = workshop.install(self)
+        self.view_options = view_options.install(self)  # regions, homes, heat, travel lines; travel settings
+        file_menu.install_menus(self, self.menus["file"])  # last: it moves the "export" action others insert before
         self.setWindowTitle("Desktop Planner")
         self._update_undo_actions()
 
@@ -135,7 +149,12 @@ class MainWindow(QMainWindow):
             action = a(f"territory_{key}", text, lambda _=False, d=dialog: self.edit_territory(d))
             territory.addAction(action)
             self.panel.table.addAction(action)  # also the table's context menu
+        lock = a("territory_lock", "&Locked", self.toggle_territory_lock, checkable=True,
+                 tip="No gesture and no auto-balance moves accounts into or out of a locked territory")
+        territory.addAction(lock)
+        self.panel.table.addAction(lock)
         self.panel.table.setContextMenuPolicy(Qt.ActionsContextMenu)
+        self.menus = {"file": file, "edit": edit, "tools": tools, "view": view, "territory": territory}
 
         toolbar = QToolBar("Tools", self)
         toolbar.setObjectName("tools")
@@ -212,17 +231,20 @@ class MainWindow(QMainWindow):
         self.controller.hovered.connect(lambda text: self.status_labels["hover"].setText(text))
         self.controller.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.controller.changed.connect(self._update_undo_actions)
+        self.controller.changed.connect(self._show_account_count)  # an import refresh adds or removes accounts
+        self.controller.changed.connect(self._show_active)  # a lock or a rename of the active territory
         self.controller.refresh_legend(self.named_actions["legend"].isChecked())
         self.panel.set_measure(self.settings.value("view/measure", session.plan.settings.balance_measure))
         plan = session.plan
         where = session.project.path.name if session.project else "not saved"
         where += " (read-only)" if session.read_only else ""
         self.setWindowTitle(f"{plan.name} — {where} — Desktop Planner")
-        self.status_labels["accounts"].setText(f"{len(plan.accounts):,} accounts")
+        self._show_account_count()
         self._show_selected(0)
         self._show_active(self.controller.active)
         self._update_undo_actions()
         self._fit_panel()
+        self.sessionChanged.emit()
 
     def _fit_panel(self) -> None:
         """Make the panel wide enough for every column, up to half the window."""
@@ -381,6 +403,15 @@ class MainWindow(QMainWindow):
         elif command is not None:
             self.controller.do(command)
 
+    def toggle_territory_lock(self) -> None:
+        territory = self.controller.active_territory()
+        if territory is None:
+            self.named_actions["territory_lock"].setChecked(False)
+            self.show_error("Choose a territory in the panel first.")
+            return
+        self.controller.do(EditTerritory(self.session.plan.active.id, territory.id, locked=not territory.locked))
+        self._show_active()  # the check mark follows the territory, also when the change was refused
+
     def _fill_history_menu(self, menu, undo: bool) -> None:
         menu.clear()
         history = self.session.history if self.session else None
@@ -402,12 +433,17 @@ class MainWindow(QMainWindow):
             self.named_actions[key].setIconText(verb)
             self.named_actions[key].setToolTip(f"{verb} {labels[0]}" if labels else verb)
 
+    def _show_account_count(self) -> None:
+        if self.session is not None:
+            self.status_labels["accounts"].setText(f"{len(self.session.plan.accounts):,} accounts")
+
     def _show_selected(self, count: int) -> None:
         self.status_labels["selected"].setText(f"{count:,} selected")
 
     def _show_active(self, _territory_id=None) -> None:
         territory = self.controller.active_territory() if self.controller else None
         self.status_labels["active"].setText(f"Active: {territory.name}" if territory else "No active territory")
+        self.named_actions["territory_lock"].setChecked(bool(territory and territory.locked))
 
     def show_error(self, text: str) -> None:
         QMessageBox.warning(self, "Desktop Planner", text)

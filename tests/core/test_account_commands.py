@@ -84,3 +84,22 @@ def test_duplicate_ids_in_new_data_are_refused(plan):
     columns["external_id"][1] = columns["external_id"][0]
     with pytest.raises(CommandError, match="twice"):
         History(plan).do(RefreshAccounts(columns))
+
+
+def test_refresh_leaves_fields_the_file_does_not_carry(plan):
+    """Re-importing a file without a segment column must not wipe the segments (or anything else)."""
+    segments = plan.accounts.segment.copy()
+    columns = refreshed_columns(plan, change=[("A0003", "potential", 1.0)])
+    columns["segment"] = np.full(len(columns["segment"]), None, dtype=object)  # the file has no segment column
+    summary = plan_refresh(plan, columns, fields=("potential", "lat", "lon", "name"))
+    assert summary.updated.tolist() == ["A0003"]
+    History(plan).do(RefreshAccounts(columns, fields=("potential", "lat", "lon", "name")))
+    assert plan.accounts.segment.tolist() == segments.tolist()
+    assert plan.accounts.potential[3] == 1.0
+
+
+def test_text_id_membership(plan):
+    from desktop_planner.core.account_commands import _member
+    values = np.array([f"ACC-{i:07d}" for i in range(1000)], dtype=object)
+    found = _member(values, values[::2])
+    assert found.tolist() == [i % 2 == 0 for i in range(1000)]

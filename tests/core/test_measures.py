@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from desktop_planner.core.commands import Reassign
+from desktop_planner.core.commands import EditTerritory, Reassign
 from desktop_planner.core.geo import EARTH_RADIUS_KM
 from desktop_planner.core.history import History
 from desktop_planner.core.measures import BHH_CONSTANT, MeasureEngine, effective_visits_and_minutes
@@ -133,3 +133,19 @@ def test_empty_scenario_and_empty_territory():
     assert m.deviations["workload_hours"].tolist() == [0, 0]
     assert m.compactness_km == 0.0
     assert m.unassigned == 6
+
+
+def test_home_override_previews_a_moved_home_without_changing_the_plan():
+    plan = make_plan(n=200, k=3)
+    engine = MeasureEngine(plan)
+    before = engine.measures()
+    moved = {1: (-80.0, 42.0)}  # far from territory 1's accounts: its travel must grow
+    previewed = engine.measures(homes=moved)
+    assert previewed.values["travel_hours"][0] > before.values["travel_hours"][0]
+    assert previewed.values["travel_hours"][1:].tolist() == pytest.approx(before.values["travel_hours"][1:].tolist())
+    assert (previewed.home_lon[0], previewed.home_lat[0]) == moved[1]
+    assert plan.active.territories[1].home_lon != -80.0
+    History(plan).do(EditTerritory(1, 1, home_lon=-80.0, home_lat=42.0))
+    after = engine.measures()
+    for key in previewed.values:
+        assert after.values[key] == pytest.approx(previewed.values[key])

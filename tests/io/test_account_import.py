@@ -151,3 +151,10 @@ def test_cancel(tmp_path):
 def test_accepted_values_are_arrays_of_the_right_type(tmp_path):
     r = read_accounts(write(tmp_path, "ok.csv", HEADER + "1,a,40,-74,,\n"))
     assert r.columns["potential"].dtype == np.float64 and r.columns["potential"][0] == 0.0
+
+
+def test_a_guessed_field_can_be_left_out(tmp_path):
+    r = read_accounts(write(tmp_path, "g.csv", "id,lat,lon,segment\n1,40,-74,Gold\n"), {"segment": None})
+    assert "segment" not in r.mapping and r.columns["segment"].tolist() == [None]
+    assert json.loads(r.columns["attrs"][0]) == {"segment": "Gold"}  # kept as an extra attribute instead
+    assert r.fields == ("attrs", "lat", "lon")

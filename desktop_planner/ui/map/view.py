@@ -159,6 +159,10 @@ class MapView(QWidget):
     def set_size_by_potential(self, on: bool) -> None:
         self._dots.set_size_by_potential(bool(on))
 
+    def set_dots_visible(self, on: bool) -> None:
+        """Hide the dots (the "regions only" view); clicks and strokes still pick the accounts under them."""
+        self._dots.setVisible(bool(on))
+
     def set_legend(self, entries: list[tuple[str, str]]) -> None:
         """(name, "#rrggbb") per territory, in display order."""
         self._legend.set_entries(entries)

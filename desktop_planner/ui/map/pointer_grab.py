@@ -1,0 +1,130 @@
+"""Base of the map gestures that grab something drawn on the map (a territory border, a rep's home marker).
+
+Such a gesture must see the mouse before the map does: pressing on a border with the select tool would
+otherwise pan the map, and pressing on a home with the lasso tool would start a lasso. So the grab filters the
+events of the map's viewport: a press on something grabbable (the subclass's `grab`) is taken, and the moves
+and the release that follow go to `drag_to` and `drop`; every other event goes on to the map untouched.
+A press released before the pointer moved a few pixels is the map's click after all, passed on to its tools
+(so an account next to a border can still be clicked). Escape during a drag calls `cancel_drag`. The window
+has an Esc shortcut of its own (drop the selection), so the grab claims the key through ShortcutOverride while
+it drags: Escape then cancels the drag and nothing else.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt
+
+Point = tuple[float, float]
+HANDLED = (QEvent.Type.MouseMove, QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease, QEvent.Type.Leave,
+           QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress)
+DRAG_START_PIXELS = 3  # the pointer must move this far (Manhattan) with the button down before a drag starts
+
+
+class PointerGrab(QObject):
+    """Subclasses implement grab(point) -> bool, drag_to(point), drop(point), cancel_drag(), and may implement
+    hover(point | None) and ungrab()."""
+
+    def __init__(self, map_view) -> None:
+        super().__init__(map_view)
+        self.map = map_view
+        self.dragging = False
+        self._pressed: tuple[QPoint, Qt.KeyboardModifier] | None = None  # grabbed, not yet moved far enough
+        self._swallow_release = False  # the drag was cancelled while the button is still down
+        # Kept, not asked for on each event: while the window is torn down the map may be gone before they are.
+        self._viewport = map_view.viewport()
+        self._viewport.installEventFilter(self)
+        map_view.focusProxy().installEventFilter(self)
+
+    def metres_per_pixel(self) -> float:
+        return 1.0 / abs(self.map.view_box.childTransform().m11())
+
+    def cancel(self) -> None:
+        """End a drag under way without its result (Esc, or the plan changed under it)."""
+        if self._pressed is not None:
+            self._pressed = None
+            self._swallow_release = True
+            self.ungrab()
+        if self.dragging:
+            self.dragging = False
+            self._swallow_release = True
+            self.cancel_drag()
+
+    def eventFilter(self, watched, event) -> bool:
+        kind = event.type()
+        if kind not in HANDLED:
+            return False
+        if kind in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress):
+            if (self.dragging or self._pressed is not None) and event.key() == Qt.Key.Key_Escape:
+                event.accept()
+                if kind == QEvent.Type.KeyPress:
+                    self.cancel()
+                return True
+            return False
+        if watched is not self._viewport:
+            return False
+        if kind == QEvent.Type.MouseMove:
+            return self._moved(event)
+        if kind == QEvent.Type.MouseButtonPress and event.button() == Qt.MouseButton.LeftButton:
+            self._swallow_release = False
+            if not self.map.space_held and self.grab(self._point(event)):
+                self._pressed = (event.position().toPoint(), event.modifiers())
+                return True
+            return False
+        if kind == QEvent.Type.MouseButtonRelease and event.button() == Qt.MouseButton.LeftButton:
+            return self._released(event)
+        if kind == QEvent.Type.Leave and not self.dragging:
+            self.hover(None)
+        return False
+
+    def _moved(self, event) -> bool:
+        point = self._point(event)
+        if self._pressed is not None:
+            if (event.position().toPoint() - self._pressed[0]).manhattanLength() < DRAG_START_PIXELS:
+                return True  # a hand's tremor on a click is no drag
+            self._pressed = None
+            self.dragging = True
+        if self.dragging:
+            self.drag_to(point)
+            return True
+        if event.buttons() == Qt.MouseButton.NoButton:
+            self.hover(point)
+        return False
+
+    def _released(self, event) -> bool:
+        point = self._point(event)
+        if self.dragging:
+            self.dragging = False
+            self.drop(point)
+            return True
+        if self._pressed is not None:
+            # A click on what was grabbable: it is the map's click after all (select an account, dab paint).
+            modifiers = self._pressed[1]
+            self._pressed = None
+            self.ungrab()
+            self.map.tools.click(point, modifiers)
+            return True
+        swallow, self._swallow_release = self._swallow_release, False
+        return swallow
+
+    def _point(self, event) -> Point:
+        return self.map.map_from_viewport(event.position().toPoint())
+
+    # -- for subclasses -------------------------------------------------------------------------------------
+    def hover(self, point: Point | None) -> None:
+        """The pointer moved with no button down (None: it left the map)."""
+
+    def grab(self, point: Point) -> bool:
+        """A left press at `point`: True takes it (a drag may follow), False leaves it to the map."""
+        raise NotImplementedError
+
+    def ungrab(self) -> None:
+        """The press was released (or Esc pressed) before the pointer moved: forget the grab; nothing changed."""
+
+    def drag_to(self, point: Point) -> None:
+        raise NotImplementedError
+
+    def drop(self, point: Point) -> None:
+        raise NotImplementedError
+
+    def cancel_drag(self) -> None:
+        raise NotImplementedError

@@ -1,0 +1,246 @@
+"""Territory regions on the map (DESIGN.md, "Map gestures"): two screen layers fed with QPainterPaths in map
+coordinates, one path per territory, converted once per region change (`geometry_path`).
+
+`RegionFills`, under the dots: each territory's area, translucent so that the basemap and the dots stay
+readable, with a thin dark outline. Stroking every outline costs ~20 ms a frame for 50 territories at 100k
+accounts, so the layer keeps its last picture and only blits it while nothing but other layers changes (a
+hovered border, a drag's tent, the dots' preview). During a border drag the two territories being reshaped are
+left out of that picture and drawn from their preview paths on top of it, so a drag step repaints two paths.
+
+`RegionMarks`, over the dots: territory names, the border under the pointer, the area a border drag sweeps
+and the pieces of split territories. Few and small, drawn directly on every paint.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pyqtgraph as pg
+import shapely
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath, QPen, QTransform
+
+from desktop_planner.ui.map.screen_layer import ScreenLayer
+
+FILL_ALPHA = 70  # of 255: the basemap's roads and names still show through
+OUTLINE = QColor(30, 30, 30, 200)
+HOVER_HALO, HOVER_LINE = QColor(255, 255, 255, 230), QColor(20, 20, 20, 255)
+TENT_EDGE = QColor(20, 20, 20, 230)
+PIECE_HALO, PIECE_LINE = QColor(255, 255, 255, 200), QColor(160, 20, 20, 230)
+LABEL_HALO, LABEL_TEXT = QColor(255, 255, 255, 220), QColor(25, 25, 25)
+MARKER_PIXELS = 28  # the size of a home marker, which a territory's name must not cover
+POLYGON_TYPE, LINE_TYPES = 3, (1, 2)  # shapely type ids: Polygon; LineString, LinearRing
+
+
+def geometry_path(geometry: shapely.Geometry | None) -> QPainterPath:
+    """A (multi)polygon or (multi)line as one path in map coordinates; a polygon's holes stay holes (odd-even
+    fill). Other parts of a collection (points where shapes touch) are left out."""
+    path = QPainterPath()
+    if geometry is None or geometry.is_empty:
+        return path
+    parts = shapely.get_parts(shapely.get_parts(geometry))  # a collection may hold multi-parts
+    kinds = shapely.get_type_id(parts)
+    pieces = np.concatenate((shapely.get_rings(parts[kinds == POLYGON_TYPE]), parts[np.isin(kinds, LINE_TYPES)]))
+    if len(pieces) == 0:
+        return path
+    coords, index = shapely.get_coordinates(pieces, return_index=True)
+    connect = np.ones(len(coords), dtype=np.int32)  # connect[i] = 1 joins vertex i to vertex i + 1
+    connect[np.flatnonzero(np.diff(index))] = 0
+    path = pg.arrayToQPath(coords[:, 0], coords[:, 1], connect=connect, finiteCheck=False)
+    path.setFillRule(Qt.FillRule.OddEvenFill)
+    return path
+
+
+def _cosmetic(color: QColor, width: float, style=Qt.PenStyle.SolidLine) -> QPen:
+    pen = QPen(color, width, style, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
+    pen.setCosmetic(True)  # width in pixels, whatever the map transform
+    return pen
+
+
+class RegionFills(ScreenLayer):
+    """The territories' areas. Feed paths (territory id -> path), colours and, during a drag, preview paths."""
+
+    def __init__(self, view_box) -> None:
+        super().__init__(view_box, z=-5)  # above the basemap (-10), under the heat raster and the dots
+        self._paths: dict[int, QPainterPath] = {}
+        self._fills: dict[int, QColor] = {}
+        self._preview: dict[int, QPainterPath] = {}
+        self._outline = _cosmetic(OUTLINE, 1.0)  # 1 px: Qt strokes it 3x faster than any wider pen
+        self._version = 0
+        self._picture: tuple[tuple, QImage, QPointF] | None = None
+
+    def paths(self) -> dict[int, QPainterPath]:
+        return dict(self._paths)
+
+    def set_paths(self, paths: dict[int, QPainterPath], replace: bool = False) -> None:
+        """New paths for these territories (`replace`: for all of them)."""
+        self._paths = dict(paths) if replace else {**self._paths, **paths}
+        self._changed()
+
+    def remove(self, territory_ids) -> None:
+        for tid in territory_ids:
+            self._paths.pop(tid, None)
+        self._changed()
+
+    def set_colors(self, colors: dict[int, str]) -> None:
+        fills = {}
+        for tid, name in colors.items():
+            fills[tid] = QColor(name)
+            fills[tid].setAlpha(FILL_ALPHA)
+        if {t: c.rgba() for t, c in fills.items()} != {t: c.rgba() for t, c in self._fills.items()}:
+            self._fills = fills
+            self._changed()
+
+    def set_preview(self, paths: dict[int, QPainterPath] | None) -> None:
+        """Draw these territories from these paths instead (a drag under way); None: the committed ones."""
+        self._preview = dict(paths or {})
+        self.update()
+
+    def _changed(self) -> None:
+        self._version += 1
+        self.update()
+
+    def paint(self, painter, option, widget=None) -> None:
+        left, top, width, height = self.device_rect(painter)
+        if not self._paths or width <= 0 or height <= 0:
+            return
+        to_device = self._view_box.childTransform() * painter.transform()
+        dpr = painter.device().devicePixelRatioF()
+        key = (left, top, width, height, dpr, to_device.m11(), to_device.m22(), to_device.m31(), to_device.m32(),
+               self._version, frozenset(self._preview))
+        if self._picture is None or self._picture[0] != key:
+            self._picture = (key, *self._render(to_device, left, top, width, height, dpr))
+        painter.save()
+        painter.resetTransform()
+        painter.drawImage(self._picture[2], self._picture[1])
+        painter.setTransform(to_device)
+        self._draw(painter, self._preview)
+        painter.restore()
+
+    def _render(self, to_device: QTransform, left: int, top: int, width: int, height: int, dpr: float):
+        image = QImage(width, height, QImage.Format.Format_ARGB32_Premultiplied)
+        image.setDevicePixelRatio(dpr)
+        image.fill(0)
+        corner = QPointF(left / dpr, top / dpr)
+        with_corner = to_device * QTransform.fromTranslate(-corner.x(), -corner.y())
+        painter = QPainter(image)
+        painter.setTransform(with_corner)
+        self._draw(painter, {tid: p for tid, p in self._paths.items() if tid not in self._preview})
+        painter.end()
+        return image, corner
+
+    def _draw(self, painter: QPainter, paths: dict[int, QPainterPath]) -> None:
+        # Fills without antialiasing: neighbours then tile exactly, with no seam where both half-cover a pixel.
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        painter.setPen(Qt.PenStyle.NoPen)
+        for tid, path in paths.items():
+            fill = self._fills.get(tid)
+            if fill is not None:
+                painter.setBrush(fill)
+                painter.drawPath(path)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(self._outline)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        for path in paths.values():
+            painter.drawPath(path)
+
+
+class RegionMarks(ScreenLayer):
+    """Names, the hovered border, a drag's tent and split territories' pieces, over the dots."""
+
+    def __init__(self, view_box) -> None:
+        super().__init__(view_box, z=30)  # over the dots and the homes, under a stroke being drawn (40)
+        self._labels: list[tuple[float, float, str]] = []
+        self._hover: QPainterPath | None = None
+        self._tent: tuple[QPainterPath, QColor] | None = None
+        self._pieces: dict[int, list[QPainterPath]] = {}
+        self._avoid: Callable[[], list[tuple[float, float]]] = list
+        self._font = QFont()
+        self._font.setPointSizeF(9.5)
+        self._font.setBold(True)
+
+    def set_labels(self, labels: list[tuple[float, float, str]]) -> None:
+        """(x, y, name) per territory, at a point inside its region."""
+        self._labels = list(labels)
+        self.update()
+
+    def avoid(self, points: Callable[[], list[tuple[float, float]]]) -> None:
+        """Where markers are drawn (map coordinates, asked on each paint): a name over one moves below it."""
+        self._avoid = points
+        self.update()
+
+    def set_hover(self, path: QPainterPath | None) -> None:
+        self._hover = path
+        self.update()
+
+    def hovered(self) -> QPainterPath | None:
+        return self._hover
+
+    def set_tent(self, path: QPainterPath | None, color: str = "#000000") -> None:
+        """The area a border drag sweeps, tinted with the colour of the territory it goes to."""
+        if path is None:
+            self._tent = None
+        else:
+            tint = QColor(color)
+            tint.setAlpha(110)
+            self._tent = (path, tint)
+        self.update()
+
+    def set_pieces(self, pieces: dict[int, list[QPainterPath]]) -> None:
+        """Territory id -> the outline path of each of its pieces, for the territories in several pieces."""
+        self._pieces = dict(pieces)
+        self.update()
+
+    def pieces(self) -> dict[int, list[QPainterPath]]:
+        return dict(self._pieces)
+
+    def paint(self, painter, option, widget=None) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.save()
+        painter.setTransform(self._view_box.childTransform(), combine=True)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        for paths in self._pieces.values():
+            for path in paths:
+                painter.setPen(_cosmetic(PIECE_HALO, 4.0))
+                painter.drawPath(path)
+                painter.setPen(_cosmetic(PIECE_LINE, 2.0, Qt.PenStyle.DashLine))
+                painter.drawPath(path)
+        if self._tent is not None:
+            painter.setPen(_cosmetic(HOVER_HALO, 4.0))
+            painter.setBrush(self._tent[1])
+            painter.drawPath(self._tent[0])
+            painter.setPen(_cosmetic(TENT_EDGE, 2.0, Qt.PenStyle.DashLine))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawPath(self._tent[0])
+        if self._hover is not None:
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.setPen(_cosmetic(HOVER_HALO, 6.0))
+            painter.drawPath(self._hover)
+            painter.setPen(_cosmetic(HOVER_LINE, 3.0))
+            painter.drawPath(self._hover)
+        painter.restore()
+        self._paint_labels(painter)
+
+    def _paint_labels(self, painter: QPainter) -> None:
+        if not self._labels:
+            return
+        view = self.view_transform()
+        rect = self.boundingRect()
+        metrics = QFontMetricsF(self._font)
+        halo = _cosmetic(LABEL_HALO, 3.5)
+        markers = [QRectF(mx - MARKER_PIXELS / 2, my - MARKER_PIXELS / 2, MARKER_PIXELS, MARKER_PIXELS)
+                   for mx, my in (view.to_pixels(x, y) for x, y in self._avoid())]
+        for x, y, name in self._labels:
+            px, py = view.to_pixels(x, y)
+            width = metrics.horizontalAdvance(name)
+            box = QRectF(px - width / 2, py - metrics.height() / 2, width, metrics.height())
+            for marker in markers:
+                if box.intersects(marker):
+                    box.moveTop(marker.bottom() + 1)
+            if not rect.intersects(box):
+                continue
+            text = QPainterPath()
+            text.addText(QPointF(box.left(), box.top() + metrics.ascent()), self._font, name)
+            painter.strokePath(text, halo)  # a white halo keeps the name readable over dots and borders
+            painter.fillPath(text, LABEL_TEXT)

@@ -1,0 +1,218 @@
+"""Workshop mode (F11): the window set up for a room of managers deciding together in front of one screen.
+
+Full screen, everything larger, the balance chart given most of the panel, the docks put away, and a bar with
+the two scenarios being weighed (T switches between them) and a Snapshot button that keeps the state on screen
+as a named scenario while work goes on. Leaving the mode puts the window back exactly as it was.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QAction, QFont, QFontMetrics, QKeySequence
+from PySide6.QtWidgets import QComboBox, QInputDialog, QLabel, QToolBar
+
+from desktop_planner.core.events import ScenariosChanged, ScenarioSwitched
+from desktop_planner.ui.balance_panel import COLUMNS
+from desktop_planner.ui.scenario_bar import unique_name
+
+FONT_SCALE = 1.5
+CHART_SHARE = 0.65  # of the panel's height
+PANEL_SHARE = (0.45, 0.55)  # of the window's width: at least, and at most to fit the table's columns
+# Panel columns put away in the workshop, so that the large type fits: the room talks workload and potential.
+HIDDEN_COLUMNS = [i for i, c in enumerate(COLUMNS) if c.measure in ("service_hours", "travel_hours")]
+
+
+class WorkshopMode(QObject):
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window_ = window
+        self._saved: dict | None = None
+        self._unsubscribe = None
+        self.action = QAction("&Workshop mode", window)
+        self.action.setCheckable(True)
+        self.action.setShortcut(QKeySequence("F11"))
+        self.action.setStatusTip("Full screen, large type, the balance chart up front, one key between two scenarios")
+        self.action.toggled.connect(self.set_active)
+        window.addAction(self.action)
+
+        self.bar = QToolBar("Workshop", window)
+        self.bar.setObjectName("workshop")
+        self.bar.setMovable(False)
+        self.bar.setToolButtonStyle(Qt.ToolButtonTextOnly)
+        self.combo_a, self.combo_b = QComboBox(self.bar), QComboBox(self.bar)
+        self.swap_action = QAction("⇄ Switch A / B  (T)", window)
+        self.swap_action.setShortcut(QKeySequence("T"))
+        self.swap_action.setEnabled(False)  # T is an ordinary key outside the workshop
+        self.swap_action.triggered.connect(self.swap)
+        window.addAction(self.swap_action)
+        self.snapshot_action = QAction("Snapshot…", window)
+        self.snapshot_action.setStatusTip("Keep what is on screen as a named scenario; work goes on in this one")
+        self.snapshot_action.triggered.connect(self.snapshot)
+        self.bar.addWidget(QLabel("  A ", self.bar))
+        self.bar.addWidget(self.combo_a)
+        self.bar.addWidget(QLabel("  B ", self.bar))
+        self.bar.addWidget(self.combo_b)
+        self.bar.addAction(self.swap_action)
+        self.bar.addSeparator()
+        self.bar.addAction(self.snapshot_action)
+        self.bar.addSeparator()
+        self.bar.addAction(self.action)
+        self.action.setIconText("Leave workshop (F11)")
+        for combo in (self.combo_a, self.combo_b):
+            combo.activated.connect(lambda index, c=combo: self._switch(c.itemData(index)))
+        window.addToolBarBreak(Qt.TopToolBarArea)  # a row of its own, so that it is never cut off
+        window.addToolBar(Qt.TopToolBarArea, self.bar)
+        self.bar.hide()
+        window.sessionChanged.connect(self.attach)
+
+    @property
+    def active(self) -> bool:
+        return self._saved is not None
+
+    def attach(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        self._unsubscribe = self.window_.session.plan.events.subscribe(self._on_event)
+        self._fill_pair(reset=True)
+
+    def _on_event(self, event) -> None:
+        if isinstance(event, ScenariosChanged):
+            self._fill_pair()
+        elif isinstance(event, ScenarioSwitched) and self.active:
+            QTimer.singleShot(0, self._share_space)  # the panel re-fits its table to new territories: chart first
+
+    def _fill_pair(self, reset: bool = False) -> None:
+        """A and B: kept while they exist; else A is the scenario shown and B the one before it (or another)."""
+        session = self.window_.session
+        if session is None:
+            return
+        plan = session.plan
+        a, b = self.combo_a.currentData(), self.combo_b.currentData()
+        if reset or a not in plan.scenarios:
+            a = plan.active_scenario_id
+        if reset or b not in plan.scenarios or b == a:
+            others = [sid for sid in plan.scenarios if sid != a]
+            candidates = [self.window_.scenario_bar.previous_id, plan.scenarios[a].based_on] + others[::-1]
+            b = next((sid for sid in candidates if sid in others), a)  # a alone: nothing to switch to yet
+        for combo, chosen in ((self.combo_a, a), (self.combo_b, b)):
+            combo.blockSignals(True)
+            combo.clear()
+            for scenario in plan.scenarios.values():
+                combo.addItem(scenario.name, scenario.id)
+            combo.setCurrentIndex(combo.findData(chosen))
+            combo.blockSignals(False)
+        self.swap_action.setEnabled(self.active and a != b)
+
+    def _switch(self, scenario_id) -> None:
+        if scenario_id is not None and self.window_.controller is not None:
+            self.window_.controller.switch_scenario(int(scenario_id))
+
+    def swap(self) -> None:
+        """Show B if A is shown, else A."""
+        shown = self.window_.session.plan.active_scenario_id
+        a, b = self.combo_a.currentData(), self.combo_b.currentData()
+        self._switch(b if shown == a else a)
+
+    def snapshot(self) -> None:
+        plan = self.window_.session.plan
+        stamp = datetime.now().strftime("%H:%M")
+        name, ok = QInputDialog.getText(self.window_, "Snapshot", "Keep the plan on screen as scenario",
+                                        text=unique_name(plan, f"Workshop {stamp}"))
+        if ok and name.strip():
+            notes = f"Snapshot of “{plan.active.name}” taken in the workshop at {stamp}."
+            if self.window_.scenario_bar.add_copy(name.strip(), notes) is not None:
+                self.window_.statusBar().showMessage(f"Saved as scenario “{name.strip()}”.", 6000)
+
+    # -- entering and leaving ----------------------------------------------------------------------------------
+    def set_active(self, on: bool) -> None:
+        if on and not self.active:
+            self._enter()
+        elif not on and self.active:
+            self._leave()
+
+    def _enter(self) -> None:
+        w = self.window_
+        panel = w.panel
+        self._saved = {"state": w.saveState(), "geometry": w.saveGeometry(), "style": w.styleSheet(),
+                       "was_maximized": w.isMaximized(), "splitter": w.splitter.sizes(), "split": panel.split.sizes(),
+                       "row": panel.table.verticalHeader().defaultSectionSize()}
+        for dock in (w.compare_view, w.history_dock, w.region_view, w.coverage_dock):  # room for map and chart
+            dock.hide()
+        font = QFont(w.font())
+        font.setPointSizeF(font.pointSizeF() * FONT_SCALE)
+        # A style sheet, not setFont: under the application's style sheet fonts set on a widget do not propagate.
+        w.setStyleSheet(f"QWidget {{ font-size: {font.pointSizeF():.1f}pt; }}")
+        panel.table.verticalHeader().setDefaultSectionSize(round(self._saved["row"] * FONT_SCALE))
+        for axis in ("left", "bottom"):
+            panel.chart.getAxis(axis).setTickFont(font)
+            panel.chart.getAxis(axis).label.setFont(font)
+        self._fill_pair(reset=True)
+        for column in HIDDEN_COLUMNS:
+            panel.table.setColumnHidden(column, True)
+        self.bar.show()
+        self.swap_action.setEnabled(self.combo_a.currentData() != self.combo_b.currentData())
+        w.installEventFilter(self)  # the full-screen size arrives later, as a resize
+        w.showFullScreen()
+        QTimer.singleShot(0, self._share_space)
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Resize and self.active:
+            QTimer.singleShot(0, self._share_space)  # after the splitter has had its share of the new size
+        return False
+
+    def _share_space(self) -> None:
+        if not self.active:
+            return
+        w = self.window_
+        self._fit_columns()
+        total = sum(w.splitter.sizes())
+        least, most = PANEL_SHARE
+        panel = round(min(max(least * total, w.panel.preferred_width()), most * total))
+        w.splitter.setSizes([total - panel, panel])
+        height = sum(w.panel.split.sizes())
+        w.panel.split.setSizes([round(height * (1 - CHART_SHARE)), round(height * CHART_SHARE)])
+
+    def _fit_columns(self) -> None:
+        """Columns as wide as their contents and their header in bold (the balanced measure's header is bold,
+        which the table's own fitting leaves out)."""
+        table = self.window_.panel.table
+        table.resizeColumnsToContents()
+        bold = QFont(table.horizontalHeader().font())
+        bold.setBold(True)
+        metrics = QFontMetrics(bold)
+        for column, spec in enumerate(COLUMNS):
+            table.setColumnWidth(column, max(table.columnWidth(column), metrics.horizontalAdvance(spec.title) + 24))
+
+    def _leave(self) -> None:
+        w, saved = self.window_, self._saved
+        self._saved = None
+        panel = w.panel
+        w.removeEventFilter(self)
+        self.bar.hide()
+        self.swap_action.setEnabled(False)
+        for column in HIDDEN_COLUMNS:
+            panel.table.setColumnHidden(column, False)
+        w.setStyleSheet(saved["style"])
+        panel.table.verticalHeader().setDefaultSectionSize(saved["row"])
+        for axis in ("left", "bottom"):
+            panel.chart.getAxis(axis).setTickFont(None)
+            panel.chart.getAxis(axis).label.setFont(w.font())
+        panel.table.resizeColumnsToContents()
+        if saved["was_maximized"]:
+            w.showMaximized()
+        else:
+            w.showNormal()
+        w.restoreGeometry(saved["geometry"])
+        w.restoreState(saved["state"])
+        w.splitter.setSizes(saved["splitter"])
+        panel.split.setSizes(saved["split"])
+
+
+def install(window) -> WorkshopMode:
+    mode = WorkshopMode(window)
+    view = window.menus["view"]
+    view.addSeparator()
+    view.addAction(mode.action)
+    return mode

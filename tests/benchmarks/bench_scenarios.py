@@ -1,0 +1,79 @@
+"""Scenarios at 100k accounts and 50 territories: switching between two, and comparing them, in the real window.
+
+The second scenario is a copy of the first in which a tenth of the accounts moved (as an auto-balance might
+move them). Switching is timed with the redraw of map and panel that follows it; comparing with the compare
+dock's table, summary and the moves drawn on the map.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from desktop_planner.core.commands import SetAssignment  # noqa: E402
+from desktop_planner.ui.app import ensure_app  # noqa: E402
+from desktop_planner.ui.main_window import MainWindow  # noqa: E402
+from tests.benchmarks.projects import bench_project  # noqa: E402
+
+SWITCH_TARGET_MS, COMPARE_TARGET_MS = 200.0, 500.0
+MOVED_SHARE = 0.10
+
+
+def run(bench) -> None:
+    ensure_app()
+    with tempfile.TemporaryDirectory() as folder:
+        QSettings.setDefaultFormat(QSettings.IniFormat)
+        QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, folder)
+        path = Path(folder) / "bench.tplan"
+        shutil.copyfile(bench_project(100_000, 50), path)  # the cached project stays as built
+        window = MainWindow()
+        window.resize(1600, 1000)
+        window.load_project(path)
+        window.show()
+        QApplication.processEvents()
+        try:
+            _measure(bench, window)
+        finally:
+            window.close()
+
+
+def _measure(bench, window) -> None:
+    plan, controller = window.session.plan, window.controller
+    first = plan.active_scenario_id
+    second = window.scenario_bar.add_copy("Proposal", switch=True)
+    rng = np.random.default_rng(1)
+    rows = np.sort(rng.choice(len(plan.accounts), int(MOVED_SHARE * len(plan.accounts)), replace=False))
+    territories = plan.active.territory_ids()
+    controller.do(SetAssignment(second, rows, rng.choice(territories, len(rows)), label="Rebalance"))
+    pair = iter(range(10**9))
+
+    def switch() -> None:
+        controller.switch_scenario(first if next(pair) % 2 == 0 else second)
+        QApplication.processEvents()
+
+    switch(), switch()  # both scenarios' measures computed once, as after a first look at each
+    bench.record("scenarios: switch between two 100k-account scenarios incl. redraw",
+                 bench.median_ms(switch, repeat=11), target=SWITCH_TARGET_MS)
+
+    controller.switch_scenario(second)
+    dock = window.compare_view
+    dock.show()
+    QApplication.processEvents()
+    dock.set_baseline(first)
+
+    def compare() -> None:
+        dock.compare_now()
+        QApplication.processEvents()
+
+    bench.record("scenarios: compare them (table, summary, moves on the map) incl. repaint",
+                 bench.median_ms(compare, repeat=7), target=COMPARE_TARGET_MS)
+    assert dock.comparison.accounts_moved > 0.8 * len(rows)  # a few moves land in the territory they left

@@ -14,7 +14,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m desktop_planner
+	@$(PY) -m desktop_planner || { status=$$?; echo; \
+	  echo "If Qt said it could not load the xcb platform plugin, install its libraries, e.g. on Debian/Ubuntu:"; \
+	  echo "  sudo apt install libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxkbcommon-x11-0"; \
+	  exit $$status; }
 
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest

@@ -19,11 +19,12 @@ from typing import Callable
 
 import numpy as np
 
+from desktop_planner.core.commands import Command, Composite, EditTerritory, SetAssignment
 from desktop_planner.core.compare import assignment_names
 from desktop_planner.core.contiguity import ContiguityChecker
 from desktop_planner.core.model import UNASSIGNED, Plan, Scenario, Territory
 from desktop_planner.optimize import engine
-from desktop_planner.optimize.plan_model import PlanModel, ProblemOptions, build_problem, canonical_measure
+from desktop_planner.optimize.plan_model import PlanModel, ProblemOptions, canonical_measure
 from desktop_planner.optimize.report import BalanceReport, build_report
 
 Progress = Callable[[float, str], bool]  # (fraction done, message) -> False to cancel
@@ -86,6 +87,15 @@ class BalanceResult:
 
     def changed_homes(self, scenario: Scenario) -> dict[int, Territory]:
         return {tid: t for tid, t in self.territories.items() if scenario.territories.get(tid) != t}
+
+    def command(self, scenario: Scenario, label: str = "Auto-balance") -> Command:
+        """The result as ONE undoable command for the History: a SetAssignment (action "balance") of the
+        accounts that change, with the moved homes (homes="optimize") in the same Composite step."""
+        changed = self.changed_accounts(scenario)
+        assign = SetAssignment(scenario.id, changed, self.assignment[changed], label=label, action="balance")
+        homes = [EditTerritory(scenario.id, tid, home_lon=t.home_lon, home_lat=t.home_lat)
+                 for tid, t in self.changed_homes(scenario).items() if tid in scenario.territories]
+        return Composite([assign, *homes], label, action="balance") if homes else assign
 
 
 class Clock:

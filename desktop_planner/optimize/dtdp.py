@@ -25,6 +25,11 @@ from desktop_planner.optimize.rounding import round_lp
 from desktop_planner.optimize.search import local_search
 
 
+import os
+STALL = int(os.environ.get("DTDP_STALL", "500"))  # moves without a new best before a restart
+KICK = float(os.environ.get("DTDP_KICK", "0.01"))  # share of units a restart moves at random
+
+
 @dataclass
 class DTDPInstance:
     name: str
@@ -229,11 +234,11 @@ def solve_dtdp(inst: DTDPInstance, time_limit: float = 60.0, seed: int = 0,
         if progress is not None and progress(min(1.0, (time.perf_counter() - started) / time_limit),
                                              f"diameter {best_diam:.3f}") is False:
             break
-        if since > 20_000:
+        if since > STALL:
             # Stagnation: back to the best plan, perturbed by a few random moves.
             search = ThresholdTabu(inst, best_terr, rng)
             search.set_threshold(next_tau(best_diam))
-            for u in rng.choice(inst.n, size=max(3, inst.n // 50), replace=False):
+            for u in rng.choice(inst.n, size=max(3, int(inst.n * KICK)), replace=False):
                 search.move(int(u), int(rng.integers(inst.k)))
             conflicts, infeas = search.conflicts(), search.infeasibility()
             since = 0

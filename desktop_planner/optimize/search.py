@@ -12,7 +12,7 @@ splits its old territory is undone and not tried again.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np

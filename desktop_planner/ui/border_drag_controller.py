@@ -36,7 +36,6 @@ class BorderDragController(PointerGrab):
         self._border = None
         self._grab_xy: Point | None = None
         self._target: Point | None = None
-        self._cursor = None  # the map's own cursor, while ours shows
         self._timer = QTimer(self, singleShot=True, interval=PREVIEW_INTERVAL_MS)
         self._timer.timeout.connect(self._step)
         regions.changed.connect(self._regions_changed)
@@ -63,13 +62,7 @@ class BorderDragController(PointerGrab):
             return
         self._hovered = border
         self.regions.marks.set_hover(None if border is None else geometry_path(border.line))
-        viewport = self.map.viewport()
-        if border is not None and self._cursor is None:
-            self._cursor = viewport.cursor()
-            viewport.setCursor(GRAB_CURSOR)
-        elif border is None and self._cursor is not None:
-            viewport.setCursor(self._cursor)
-            self._cursor = None
+        self.show_cursor(None if border is None else GRAB_CURSOR)
 
     def _regions_changed(self) -> None:
         self.cancel()  # e.g. an undo (Ctrl+Z) while the button is down: the border grabbed may be gone
@@ -96,7 +89,13 @@ class BorderDragController(PointerGrab):
 
     def _step(self) -> None:
         if self.dragging and self._target is not None:
-            self._show(self._compute(self._target))
+            self.preview_to(self._target)
+
+    def preview_to(self, point: Point) -> DragPreview:
+        """One step of the drag: what releasing at `point` would do, shown in the panel and on the map."""
+        preview = self._compute(point)
+        self._show(preview)
+        return preview
 
     def drop(self, point: Point) -> None:
         self._timer.stop()

@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 import shapely
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
 from desktop_planner.core.border_drag import DragPreview
 from desktop_planner.core.contiguity import ContiguityChecker
@@ -31,6 +31,10 @@ from desktop_planner.ui.map.regions_layer import RegionFills, RegionMarks, geome
 # An edit changing at most this many territories is redrawn at once (a two-territory edit takes ~20 ms at 100k
 # accounts); a bigger one (auto-balance, a scenario switch) goes to a worker, like the first build.
 SYNC_TERRITORIES = 6
+# Some numpy and shapely steps of a build hold the GIL for up to ~100 ms at a time; started a moment later, the
+# build leaves the first picture of a project just opened (~100 ms at 100k accounts) to the GUI thread alone.
+START_DELAY_MS = 100
+MAX_OUTLINED_PIECES = 12
 
 
 def file_checker(path, plan) -> ContiguityChecker:
@@ -48,8 +52,12 @@ def file_checker(path, plan) -> ContiguityChecker:
 
 def contiguity(region_map: RegionMap, checker: ContiguityChecker, territory_ids: np.ndarray,
                assignment: np.ndarray) -> tuple[dict[int, int], dict[int, list]]:
-    """Pieces per territory of `territory_ids`, and the outline paths of the pieces of the split ones."""
+    """Pieces per territory of `territory_ids`, and the outline paths of the pieces of the split ones (not of
+    those in more than MAX_OUTLINED_PIECES: a scatter is flagged in the panel, and outlining it only hides the map)."""
     counts, labels = checker.pieces(territory_ids, assignment)
+    scattered = territory_ids[counts > MAX_OUTLINED_PIECES]
+    if scattered.size:
+        labels = np.where(np.isin(assignment, scattered), -1, labels)
     outlines = {tid: [geometry_path(shape) for shape in shapes]
                 for tid, shapes in region_map.piece_outlines(labels).items()}
     return dict(zip(territory_ids.tolist(), counts.tolist())), outlines
@@ -76,16 +84,18 @@ class RegionsJob(QRunnable):
     """Builds (or, for many changed territories, updates) the regions, their borders and labels, and checks every
     territory's contiguity, off the GUI thread."""
 
-    def __init__(self, generation: int, region_map: RegionMap, territory_ids: np.ndarray, assignment: np.ndarray,
-                 rebuild: bool, checker: Callable[[], ContiguityChecker]) -> None:
+    def __init__(self, generation: int, region_map: Callable[[], RegionMap], territory_ids: np.ndarray,
+                 assignment: np.ndarray, rebuild: bool, checker: Callable[[], ContiguityChecker]) -> None:
         super().__init__()
         self.setAutoDelete(False)  # the controller holds it until it reports, so Python never frees it mid-run
         self.signals = _JobSignals()
+        self.generation = generation
         self.args = (generation, region_map, territory_ids, assignment, rebuild, checker)
 
     def run(self) -> None:
         generation, region_map, tids, assignment, rebuild, checker = self.args
         try:
+            region_map = region_map()  # a new one is made here: finding the shared spots takes ~50 ms at 100k
             regions = region_map.build(tids, assignment) if rebuild else region_map.update(tids, assignment)
             paths = {tid: geometry_path(region) for tid, region in regions.items()}
             region_map.borders()  # cached for the first hover
@@ -115,7 +125,8 @@ class RegionsController(QObject):
         self.visible = True
         self._controller = None
         self._generation = 0
-        self._job: RegionsJob | None = None
+        self._job: RegionsJob | None = None  # the one whose result will be drawn
+        self._running: list[RegionsJob] = []  # kept until they report, so Python never frees one mid-run
         self._checker: ContiguityChecker | None = None
         self._territory_ids = np.empty(0, dtype=np.int64)  # what the drawn regions show
         self._assignment = np.empty(0, dtype=np.int64)
@@ -128,7 +139,6 @@ class RegionsController(QObject):
         """A project was opened: draw its regions (clipped to `study_area` when given)."""
         self._controller = controller
         controller.redraw_listeners.append(self.on_redraw)
-        self._checker = None
         self.set_study_area(study_area)
 
     def set_study_area(self, area: shapely.Geometry | None) -> None:
@@ -157,11 +167,13 @@ class RegionsController(QObject):
         plan = self._controller.plan
         self._generation += 1
         self._job = None  # a job still running for the old regions reports to nobody
+        self._checker = None  # another project, or the accounts changed: the account graph is another one
         self._labels, self._pieces, self._outlines = {}, {}, {}
         self.fills.set_paths({}, replace=True)
-        self._start(RegionMap(plan.accounts, self.study_area), rebuild=True)
+        accounts, area = plan.accounts, self.study_area
+        self._start(lambda: RegionMap(accounts, area), rebuild=True)
 
-    def _start(self, region_map: RegionMap, rebuild: bool) -> None:
+    def _start(self, region_map: Callable[[], RegionMap], rebuild: bool) -> None:
         session = self._controller.session
         scenario = session.plan.active
         tids, assignment = scenario.territory_ids(), scenario.assignment.copy()
@@ -181,11 +193,13 @@ class RegionsController(QObject):
         job.signals.finished.connect(self._finished)
         job.signals.failed.connect(self._failed)
         self._job = job
+        self._running.append(job)
         self._show()
         self.changed.emit()
-        QThreadPool.globalInstance().start(job)
+        QTimer.singleShot(START_DELAY_MS, lambda: QThreadPool.globalInstance().start(job))
 
     def _finished(self, result: JobResult) -> None:
+        self._reported(result.generation)
         if result.generation != self._generation:
             return
         self._job = None
@@ -197,9 +211,13 @@ class RegionsController(QObject):
         self.refresh()  # catch up with the edits made while the job ran; draws the rest
 
     def _failed(self, generation: int, reason: str) -> None:
+        self._reported(generation)
         if generation == self._generation:
             self._job = None
             self._controller.message.emit(f"The territory regions could not be drawn: {reason}")
+
+    def _reported(self, generation: int) -> None:
+        self._running = [job for job in self._running if job.generation != generation]
 
     def refresh(self) -> None:
         """Bring the drawn regions in step with the scenario shown, at once or (many changes) in a worker."""
@@ -209,7 +227,8 @@ class RegionsController(QObject):
         tids, assignment = scenario.territory_ids(), scenario.assignment
         changed = self._changed_territories(tids, assignment)
         if len(changed) > SYNC_TERRITORIES:
-            self._start(self.region_map, rebuild=False)
+            region_map = self.region_map
+            self._start(lambda: region_map, rebuild=False)
             return
         if changed:
             self.changed.emit()

@@ -196,3 +196,20 @@ def test_bad_settings_are_refused_with_a_reason():
                        (BalanceSettings(max_disruption_accounts=2.0), "max_disruption_accounts")):
         with pytest.raises(ValueError, match=words):
             balance(plan, plan.active, bad)
+
+
+def test_result_is_one_undoable_command():
+    from desktop_planner.core.history import History
+    plan = unbalanced_plan()
+    before = plan.active.assignment.copy()
+    before_homes = dict(plan.active.territories)
+    result = balance(plan, plan.active, BalanceSettings(homes="optimize", time_limit_s=20))
+    history = History(plan)
+    history.do(result.command(plan.active))
+    assert np.array_equal(plan.active.assignment, result.assignment)
+    assert plan.active.territories == result.territories
+    assert history.undo_labels()[-1] == "Auto-balance"
+    history.undo()
+    assert np.array_equal(plan.active.assignment, before)
+    assert plan.active.territories == before_homes
+    assert not history.can_undo

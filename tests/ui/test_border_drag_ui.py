@@ -4,6 +4,7 @@ Esc restores the committed panel and map; locks, corners and tiny plans behave."
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import shapely
 from PySide6.QtCore import QPoint, Qt
 
@@ -11,7 +12,7 @@ from desktop_planner.core.border_drag import drag_preview
 from desktop_planner.core.model import Accounts, Plan, Scenario, Territory
 from desktop_planner.core.settings import Settings
 from desktop_planner.ui.border_drag_controller import GRAB_PIXELS
-from tests.ui.region_window import (EAST, NORTH, WEST, drag, isolated_settings, messages, open_window,  # noqa: F401
+from tests.ui.region_window import (EAST, WEST, drag, isolated_settings, messages, open_window,  # noqa: F401
                                     window)
 
 
@@ -128,24 +129,27 @@ def test_a_locked_territory_keeps_its_accounts(window, qtbot, messages):
     assert "locked" in window.statusBar().currentMessage()
 
 
-def test_dragging_where_three_territories_meet_moves_each_account_once(window, qtbot):
+@pytest.mark.parametrize("end, outwards", [("north", QPoint(-60, -40)), ("south", QPoint(-60, 60))],
+                         ids=["where three territories meet", "at the study-area edge"])
+def test_dragging_an_end_of_a_border_moves_each_account_once(window, qtbot, end, outwards):
+    """North: the corner where North meets West and East. South: where the border meets the study area's edge,
+    dragged out beyond it."""
     window.map.set_tool("select")
     plan = window.session.plan
     border = shared_border(window, WEST, EAST)
-    ends = [point_on(border, 0.0), point_on(border, 1.0)]
-    corner = max(ends, key=lambda p: p[1])  # the northern end, where North meets both
-    start = window.map.map_to_viewport(*corner) + QPoint(0, 4)
+    ends = sorted([point_on(border, 0.0), point_on(border, 1.0)], key=lambda p: p[1])
+    tip = window.map.map_to_viewport(*(ends[1] if end == "north" else ends[0]))
+    start = tip + QPoint(0, 4 if end == "north" else -4)  # just inside the border's end
     before = plan.active.assignment.copy()
-    end = start + QPoint(-60, -40)  # up into North's side
-    expected = expected_drag(window, start, end)
-    drag(qtbot, window.map.viewport(), start, end)
+    expected = expected_drag(window, start, start + outwards)
+    assert expected.accounts.size > 0
+    drag(qtbot, window.map.viewport(), start, start + outwards)
     after = plan.active.assignment
     moved = np.flatnonzero(after != before)
     assert np.array_equal(moved, expected.accounts)
-    assert set(before[moved].tolist()) <= {expected.from_territory}
-    assert set(after[moved].tolist()) <= {expected.into}
-    assert np.bincount(after, minlength=4).sum() == len(after)  # nobody lost, nobody doubled
-    assert (after >= 1).all()
+    assert set(before[moved].tolist()) == {expected.from_territory}
+    assert set(after[moved].tolist()) == {expected.into}
+    assert np.bincount(after, minlength=4).sum() == len(after) and (after >= 1).all()  # nobody lost
 
 
 def test_a_plan_of_four_accounts_can_be_dragged(qtbot, tmp_path, isolated_settings, messages):  # noqa: F811

@@ -91,7 +91,7 @@ def test_a_split_territory_is_flagged_in_the_panel_and_its_pieces_outlined(windo
     plan = window.session.plan
     assert pieces_cell(window, EAST) == ""
     # A block deep in East, far from West, given to West: West is now in two pieces.
-    x, y = plan.accounts.x, plan.accounts.y
+    x = plan.accounts.x
     east_x, _ = lonlat_to_mercator(-82.3, 40.0)
     block = np.flatnonzero((plan.active.assignment == EAST) & (x > east_x))
     window.controller.do(Reassign(plan.active.id, block, WEST, action="lasso"))

@@ -126,7 +126,6 @@ class HomeDragger(PointerGrab):
         self.territory_id: int | None = None
         self._origin: Home | None = None
         self._target: Point | None = None
-        self._cursor = None
         self._timer = QTimer(self, singleShot=True, interval=PREVIEW_INTERVAL_MS)
         self._timer.timeout.connect(self._step)
 
@@ -135,13 +134,7 @@ class HomeDragger(PointerGrab):
 
     def hover(self, point: Point | None) -> None:
         over = point is not None and self._home_at(point) is not None
-        viewport = self.map.viewport()
-        if over and self._cursor is None:
-            self._cursor = viewport.cursor()
-            viewport.setCursor(Qt.CursorShape.PointingHandCursor)
-        elif not over and self._cursor is not None:
-            viewport.setCursor(self._cursor)
-            self._cursor = None
+        self.show_cursor(Qt.CursorShape.PointingHandCursor if over else None)
 
     def grab(self, point: Point) -> bool:
         self.territory_id = self._home_at(point)

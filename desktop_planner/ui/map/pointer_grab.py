@@ -13,6 +13,7 @@ it drags: Escape then cancels the drag and nothing else.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt
+from PySide6.QtGui import QCursor
 
 Point = tuple[float, float]
 HANDLED = (QEvent.Type.MouseMove, QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease, QEvent.Type.Leave,
@@ -30,10 +31,24 @@ class PointerGrab(QObject):
         self.dragging = False
         self._pressed: tuple[QPoint, Qt.KeyboardModifier] | None = None  # grabbed, not yet moved far enough
         self._swallow_release = False  # the drag was cancelled while the button is still down
+        self._hover_cursor: tuple[QCursor, Qt.CursorShape] | None = None  # (the map's cursor, ours)
         # Kept, not asked for on each event: while the window is torn down the map may be gone before they are.
         self._viewport = map_view.viewport()
         self._viewport.installEventFilter(self)
         map_view.focusProxy().installEventFilter(self)
+
+    def show_cursor(self, shape: Qt.CursorShape | None) -> None:
+        """Our cursor over something grabbable; None gives the map's own back (unless the map has set another
+        since, for another tool)."""
+        if shape is not None:
+            if self._hover_cursor is None:
+                self._hover_cursor = (self._viewport.cursor(), shape)
+            self._viewport.setCursor(shape)
+        elif self._hover_cursor is not None:
+            previous, ours = self._hover_cursor
+            self._hover_cursor = None
+            if self._viewport.cursor().shape() == ours:
+                self._viewport.setCursor(previous)
 
     def metres_per_pixel(self) -> float:
         return 1.0 / abs(self.map.view_box.childTransform().m11())

@@ -13,6 +13,7 @@ and the pieces of split territories. Few and small, drawn directly on every pain
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import numpy as np
@@ -29,6 +30,8 @@ HOVER_HALO, HOVER_LINE = QColor(255, 255, 255, 230), QColor(20, 20, 20, 255)
 TENT_EDGE = QColor(20, 20, 20, 230)
 PIECE_HALO, PIECE_LINE = QColor(255, 255, 255, 200), QColor(160, 20, 20, 230)
 LABEL_HALO, LABEL_TEXT = QColor(255, 255, 255, 220), QColor(25, 25, 25)
+LABEL_PAD = 3  # room for the halo around a name
+MAX_STAMPS = 1000
 MARKER_PIXELS = 28  # the size of a home marker, which a territory's name must not cover
 POLYGON_TYPE, LINE_TYPES = 3, (1, 2)  # shapely type ids: Polygon; LineString, LinearRing
 
@@ -156,6 +159,7 @@ class RegionMarks(ScreenLayer):
         self._tent: tuple[QPainterPath, QColor] | None = None
         self._pieces: dict[int, list[QPainterPath]] = {}
         self._avoid: Callable[[], list[tuple[float, float]]] = list
+        self._stamps: dict[tuple[str, float], QImage] = {}
         self._font = QFont()
         self._font.setPointSizeF(9.5)
         self._font.setBold(True)
@@ -228,7 +232,7 @@ class RegionMarks(ScreenLayer):
         view = self.view_transform()
         rect = self.boundingRect()
         metrics = QFontMetricsF(self._font)
-        halo = _cosmetic(LABEL_HALO, 3.5)
+        dpr = painter.device().devicePixelRatioF()
         markers = [QRectF(mx - MARKER_PIXELS / 2, my - MARKER_PIXELS / 2, MARKER_PIXELS, MARKER_PIXELS)
                    for mx, my in (view.to_pixels(x, y) for x, y in self._avoid())]
         for x, y, name in self._labels:
@@ -238,9 +242,27 @@ class RegionMarks(ScreenLayer):
             for marker in markers:
                 if box.intersects(marker):
                     box.moveTop(marker.bottom() + 1)
-            if not rect.intersects(box):
-                continue
+            if rect.intersects(box):
+                painter.drawImage(QPointF(box.left() - LABEL_PAD, box.top() - LABEL_PAD), self._stamp(name, dpr))
+
+    def _stamp(self, name: str, dpr: float) -> QImage:
+        """A name with its white halo (which keeps it readable over dots and borders), rendered once: stroking
+        the outline of a text costs ~1 ms a name, too much for every frame of a drag."""
+        stamp = self._stamps.get((name, dpr))
+        if stamp is None:
+            metrics = QFontMetricsF(self._font)
+            width, height = metrics.horizontalAdvance(name) + 2 * LABEL_PAD, metrics.height() + 2 * LABEL_PAD
+            stamp = QImage(math.ceil(width * dpr), math.ceil(height * dpr), QImage.Format.Format_ARGB32_Premultiplied)
+            stamp.setDevicePixelRatio(dpr)
+            stamp.fill(0)
             text = QPainterPath()
-            text.addText(QPointF(box.left(), box.top() + metrics.ascent()), self._font, name)
-            painter.strokePath(text, halo)  # a white halo keeps the name readable over dots and borders
+            text.addText(QPointF(LABEL_PAD, LABEL_PAD + metrics.ascent()), self._font, name)
+            painter = QPainter(stamp)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            painter.strokePath(text, _cosmetic(LABEL_HALO, 3.5))
             painter.fillPath(text, LABEL_TEXT)
+            painter.end()
+            if len(self._stamps) > MAX_STAMPS:  # renamed territories leave old names behind
+                self._stamps.clear()
+            self._stamps[(name, dpr)] = stamp
+        return stamp

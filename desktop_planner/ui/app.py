@@ -23,6 +23,7 @@ ORGANIZATION = "desktop_planner"
 APPLICATION = "Desktop Planner"
 # Long enough for the map to draw its points and basemap tiles, short enough for a command-line tool.
 SCREENSHOT_SETTLE_SECONDS = 0.5
+SCREENSHOT_MAX_WAIT_SECONDS = 60.0
 
 STYLE_SHEET = """
 QMainWindow, QDialog { background: #f6f7f9; }
@@ -138,12 +139,19 @@ class DemoOptionsDialog(QDialog):
 
 
 def render_screenshot(window, out: Path) -> None:
-    """Let the window lay out and paint for a moment, then save what it shows."""
+    """Let the window lay out and paint, wait for the territory regions that are built in the background (up to
+    SCREENSHOT_MAX_WAIT_SECONDS on a huge project), then save what it shows."""
     window.show()
-    deadline = time.monotonic() + SCREENSHOT_SETTLE_SECONDS
-    while time.monotonic() < deadline:
+    start = time.monotonic()
+    settled = start + SCREENSHOT_SETTLE_SECONDS
+    while True:
         QApplication.processEvents()
+        now = time.monotonic()
+        building = window.view_options.regions.is_building()
+        if now >= settled and not building or now - start > SCREENSHOT_MAX_WAIT_SECONDS:
+            break
         time.sleep(0.01)
+    QApplication.processEvents()
     out.parent.mkdir(parents=True, exist_ok=True)
     if not window.grab().save(str(out)):
         raise OSError(f"{out}: the picture could not be written")

@@ -343,11 +343,20 @@ class BalancePanel(QWidget):
             # Fit the columns to their contents once per set of territories, not on every preview step.
             self._sized_for = self.model.territory_ids
             self.table.resizeColumnsToContents()
+            self._leave_room_to_grow()
             self._share_height()
         self.chart.update_bars(m.values[measure], m.targets[measure], m.tolerance, m.in_band(measure),
                                self._colors, [short_label(t.name) for t in self._territories],
                                MEASURE_LABELS[measure])
         self.totals.setText(self._totals_html(m, measure))
+
+    def _leave_room_to_grow(self) -> None:
+        """Columns are fitted once, to today's figures; an edit can push a deviation past 100 %, so the deviation
+        column gets the width of its widest text."""
+        metrics = self.table.fontMetrics()
+        last = self.model.columnCount() - 1
+        wanted = metrics.horizontalAdvance("+888.8 %") + 2 * metrics.horizontalAdvance("8")
+        self.table.setColumnWidth(last, max(self.table.columnWidth(last), wanted))
 
     def preferred_width(self) -> int:
         """Width that shows every column without a horizontal scroll bar."""

@@ -247,9 +247,9 @@ class MainWindow(QMainWindow):
         self.sessionChanged.emit()
 
     def _fit_panel(self) -> None:
-        """Make the panel wide enough for every column, up to half the window."""
+        """Make the panel wide enough for every column, up to 55 % of the window."""
         total = sum(self.splitter.sizes()) or self.width()
-        panel = min(self.panel.preferred_width(), total // 2)
+        panel = min(self.panel.preferred_width(), int(total * 0.55))  # the map keeps at least 45 %
         self.splitter.setSizes([total - panel, panel])
 
     def _remember(self, path: Path) -> None:

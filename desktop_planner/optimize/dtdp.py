@@ -28,6 +28,7 @@ from desktop_planner.optimize.search import local_search
 import os
 STALL = int(os.environ.get("DTDP_STALL", "500"))  # moves without a new best before a restart
 KICK = float(os.environ.get("DTDP_KICK", "0.01"))  # share of units a restart moves at random
+SWAPS = os.environ.get("DTDP_SWAPS", "1") == "1"
 
 
 @dataclass
@@ -173,6 +174,15 @@ class ThresholdTabu:
         aspiration = (new_conf == 0) & (new_inf <= 1e-9)
         score = np.where((self.tabu[units] > self.iteration) & ~aspiration, np.inf, score)
         best = score.min()
+        tenure = int(0.6 * len(units)) if infeas <= 1e-9 else 0
+        if SWAPS and infeas <= 1e-9 and len(units) < n:
+            swap = self._best_swap(units, conflicts, infeas)
+            if swap is not None and swap[0] < best - 1e-9:
+                _, u, v, dc, di = swap
+                a, b = int(self.terr[u]), int(self.terr[v])
+                self.move(u, b, tenure)
+                self.move(v, a, tenure)
+                return int(conflicts + dc), float(max(infeas + di, 0.0))
         if not np.isfinite(best):
             self.iteration += 1
             return conflicts, infeas
@@ -180,8 +190,36 @@ class ThresholdTabu:
         pick = int(ties[self.rng.integers(len(ties))]) if len(ties) > 1 else int(ties[0])
         r, t = divmod(pick, k)
         u = int(units[r])
-        self.move(u, t, tenure=int(0.6 * len(units)) if infeas <= 1e-9 else 0)
+        self.move(u, t, tenure)
         return int(conflicts + d_conf[r, t]), float(max(infeas + d_inf[r, t], 0.0))
+
+    def _best_swap(self, units: np.ndarray, conflicts: int, infeas: float):
+        """The best exchange of a conflicting unit u with a unit v of another territory (balance kept by the
+        exchange), as (score, u, v, change in conflicts, change in infeasibility)."""
+        terr = self.terr
+        a = terr[units][:, None]  # (c, 1)
+        b = terr[None, :]  # (1, n)
+        other = a != b
+        cnt = self.cnt
+        far_uv = self.far[units]  # (c, n)
+        d_conf = (cnt[units[:, None], b] - cnt[units, terr[units]][:, None] - far_uv
+                  + cnt[np.arange(self.inst.n)[None, :], a] - cnt[np.arange(self.inst.n), terr][None, :] - far_uv)
+        wu, wv = self.w[units][:, None, :], self.w[None, :, :]
+        base = self._viol(self.load)
+        la = self.load[terr[units]][:, None, :] - wu + wv
+        lb = self.load[terr][None, :, :] + wu - wv
+        d_inf = self._viol(la) + self._viol(lb) - base[terr[units]][:, None] - base[terr][None, :]
+        score = np.where(other, d_conf + self.lam * d_inf, np.inf)
+        tabu = (self.tabu[units[:, None], b] > self.iteration) | (self.tabu[np.arange(self.inst.n)[None, :], a]
+                                                                  > self.iteration)
+        aspiration = (conflicts + d_conf == 0) & (infeas + d_inf <= 1e-9)
+        score = np.where(tabu & ~aspiration, np.inf, score)
+        flat = int(np.argmin(score))
+        best = float(score.ravel()[flat])
+        if not np.isfinite(best):
+            return None
+        r, v = divmod(flat, self.inst.n)
+        return best, int(units[r]), int(v), int(d_conf[r, v]), float(d_inf[r, v])
 
     def move(self, u: int, t: int, tenure: int = 0) -> None:
         a = int(self.terr[u])

@@ -27,7 +27,7 @@ def small_plan():
     plan = Plan(accounts, {1: base}, 1)
     option = copy_scenario(plan, base, "Option")
     History(plan).do(AddScenario(option))
-    south, north = option.territory_by_name("South").id, option.territory_by_name("North").id
+    south = option.territory_by_name("South").id
     History(plan).do(Reassign(option.id, [2], south))  # C: North -> South
     History(plan).do(Reassign(option.id, [5], UNASSIGNED))  # F: South -> nobody
     return plan, base, option

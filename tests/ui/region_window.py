@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QSettings, QStandardPaths, Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import QPoint, Qt
 
 from desktop_planner.core.model import Accounts, Plan, Scenario, Territory
 from desktop_planner.core.settings import Settings
@@ -34,28 +33,6 @@ def border_plan(n: int = 900, seed: int = 3) -> Plan:
     assignment = np.where(lat >= 40.7, NORTH, np.where(lon < -83.0, WEST, EAST)).astype(np.int64)
     scenario = Scenario(1, "Current plan", territories, assignment, np.zeros(n, dtype=bool))
     return Plan(accounts, {1: scenario}, 1, Settings(), name="Border plan")
-
-
-@pytest.fixture
-def isolated_settings(qapp, tmp_path):
-    """Recent files and view options of the tests never touch the user's."""
-    qapp.setOrganizationName("desktop_planner_tests")
-    QSettings.setDefaultFormat(QSettings.IniFormat)
-    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
-    QStandardPaths.setTestModeEnabled(True)
-
-
-@pytest.fixture
-def messages(monkeypatch):
-    shown: list[str] = []
-
-    def capture(parent, title, text, *args, **kwargs):
-        shown.append(text)
-        return QMessageBox.Ok
-
-    for kind in ("critical", "warning", "information"):
-        monkeypatch.setattr(QMessageBox, kind, capture)
-    return shown
 
 
 def open_window(qtbot, path, plan: Plan | None = None) -> MainWindow:

@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, QStandardPaths
+from PySide6.QtCore import QSettings
 from PySide6.QtGui import QImage
 
 from desktop_planner.io.demo import build_demo_plan
 from desktop_planner.store.project import ProjectFile
 from desktop_planner.ui import app as app_module
 from desktop_planner.ui.app import default_project, run_app
-
-
-@pytest.fixture(autouse=True)
-def isolated_settings(qapp, tmp_path):
-    qapp.setOrganizationName("desktop_planner_tests")
-    QSettings.setDefaultFormat(QSettings.IniFormat)
-    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
-    QStandardPaths.setTestModeEnabled(True)
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from desktop_planner.core.border_drag import drag_preview
 from desktop_planner.core.model import Accounts, Plan, Scenario, Territory
 from desktop_planner.core.settings import Settings
 from desktop_planner.ui.border_drag_controller import GRAB_PIXELS
-from tests.ui.region_window import (EAST, WEST, drag, isolated_settings, messages, open_window,  # noqa: F401
+from tests.ui.region_window import (EAST, WEST, drag, open_window,  # noqa: F401
                                     window)
 
 
@@ -152,7 +152,7 @@ def test_dragging_an_end_of_a_border_moves_each_account_once(window, qtbot, end,
     assert np.bincount(after, minlength=4).sum() == len(after) and (after >= 1).all()  # nobody lost
 
 
-def test_a_plan_of_four_accounts_can_be_dragged(qtbot, tmp_path, isolated_settings, messages):  # noqa: F811
+def test_a_plan_of_four_accounts_can_be_dragged(qtbot, tmp_path):  # noqa: F811
     lon, lat = np.array([-83.2, -83.1, -82.9, -82.8]), np.array([40.0, 40.1, 40.0, 40.1])
     accounts = Accounts.from_columns(lon=lon, lat=lat, potential=np.ones(4), external_id=list("abcd"),
                                      name=list("abcd"), segment=[None] * 4, industry=[None] * 4,

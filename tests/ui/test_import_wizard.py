@@ -7,8 +7,7 @@ import threading
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, QStandardPaths
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog
 
 from desktop_planner.io import account_import
 from desktop_planner.io.account_import import read_accounts
@@ -30,27 +29,6 @@ A5;Bad Lat;95;-82;100;;
 A6;Gamma;39,10;-84,50;abc;;
 A7;Delta;39,20;-84,40;2.500;;
 """
-
-
-@pytest.fixture(autouse=True)
-def isolated_settings(qapp, tmp_path):
-    qapp.setOrganizationName("desktop_planner_tests")
-    QSettings.setDefaultFormat(QSettings.IniFormat)
-    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
-    QStandardPaths.setTestModeEnabled(True)
-
-
-@pytest.fixture
-def messages(monkeypatch):
-    shown: list[str] = []
-
-    def capture(parent, title, text, *args, **kwargs):
-        shown.append(text)
-        return QMessageBox.Ok
-
-    for kind in ("critical", "warning", "information"):
-        monkeypatch.setattr(QMessageBox, kind, capture)
-    return shown
 
 
 def open_window(qtbot, path, plan):

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF, QSettings, QStandardPaths, Qt
+from PySide6.QtCore import QPointF, QSettings, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QColorDialog, QDialog, QFileDialog, QInputDialog, QMessageBox, QProgressDialog,
+from PySide6.QtWidgets import (QColorDialog, QDialog, QFileDialog, QInputDialog, QMessageBox, QProgressDialog, 
                                QPushButton)
 
 from desktop_planner.core.commands import preview_assignment
@@ -23,29 +23,6 @@ from desktop_planner.ui.balance_panel import COLUMNS, DEVIATION_COLUMN, format_n
 from desktop_planner.ui.main_window import MainWindow
 from desktop_planner.ui.territory_dialogs import HomeDialog
 from tests.conftest import make_plan
-
-
-@pytest.fixture(autouse=True)
-def isolated_settings(qapp, tmp_path):
-    """Recent files, view options and the data folder of the tests never touch the user's."""
-    qapp.setOrganizationName("desktop_planner_tests")
-    QSettings.setDefaultFormat(QSettings.IniFormat)
-    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
-    QStandardPaths.setTestModeEnabled(True)
-
-
-@pytest.fixture
-def messages(monkeypatch):
-    """Every message box's text, instead of a modal dialog."""
-    shown: list[str] = []
-
-    def capture(parent, title, text, *args, **kwargs):
-        shown.append(text)
-        return QMessageBox.Ok
-
-    for kind in ("critical", "warning", "information"):
-        monkeypatch.setattr(QMessageBox, kind, capture)
-    return shown
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from desktop_planner.core.scenario_commands import AddScenario
 from desktop_planner.io.study_area import read_study_area
 from desktop_planner.ui import regions_controller
 from desktop_planner.ui.balance_panel import PIECES_COLUMN
-from tests.ui.region_window import (EAST, NORTH, WEST, border_plan, isolated_settings, messages,  # noqa: F401
+from tests.ui.region_window import (EAST, NORTH, WEST, border_plan,  # noqa: F401
                                     open_window, wait_for_regions, window)
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, QStandardPaths, Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import Qt
 
 from desktop_planner.core.commands import EditTerritory, Reassign
 from desktop_planner.core.model import UNASSIGNED
@@ -16,21 +15,7 @@ from desktop_planner.ui.history_dock import fetch_changes
 from desktop_planner.ui.main_window import MainWindow
 from tests.conftest import make_plan
 
-
-@pytest.fixture(autouse=True)
-def isolated_settings(qapp, tmp_path):
-    qapp.setOrganizationName("desktop_planner_tests")
-    QSettings.setDefaultFormat(QSettings.IniFormat)
-    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
-    QStandardPaths.setTestModeEnabled(True)
-
-
-@pytest.fixture(autouse=True)
-def messages(monkeypatch):
-    shown: list[str] = []
-    for kind in ("critical", "warning", "information"):
-        monkeypatch.setattr(QMessageBox, kind, lambda parent, title, text, *a, **k: shown.append(text))
-    return shown
+pytestmark = pytest.mark.usefixtures("messages")  # every message box is captured
 
 
 @pytest.fixture

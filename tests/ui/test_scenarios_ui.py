@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, QStandardPaths
 from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from desktop_planner.core.commands import Reassign
@@ -13,22 +12,6 @@ from desktop_planner.store.project import ProjectFile
 from desktop_planner.ui.change_report import territory_changes, write_all
 from desktop_planner.ui.main_window import MainWindow
 from tests.conftest import make_plan
-
-
-@pytest.fixture(autouse=True)
-def isolated_settings(qapp, tmp_path):
-    qapp.setOrganizationName("desktop_planner_tests")
-    QSettings.setDefaultFormat(QSettings.IniFormat)
-    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
-    QStandardPaths.setTestModeEnabled(True)
-
-
-@pytest.fixture
-def messages(monkeypatch):
-    shown: list[str] = []
-    for kind in ("critical", "warning", "information"):
-        monkeypatch.setattr(QMessageBox, kind, lambda parent, title, text, *a, **k: shown.append(text))
-    return shown
 
 
 def open_window(qtbot, path) -> MainWindow:

@@ -156,8 +156,7 @@ def balance(plan: Plan, scenario: Scenario, settings: BalanceSettings | None = N
     options = ProblemOptions(settings.measures, settings.candidates, settings.objective,
                              settings.max_disruption_accounts, settings.max_disruption_potential,
                              settings.disruption_weight)
-    outcome = engine.optimise(model, options, current, clock, settings,
-                              checker.edges if settings.require_contiguous else None)
+    outcome = engine.optimise(model, options, current, clock, settings, checker.edges)
     clock.step(0.97, "Checking the result")
     after = Scenario(work.id, work.name, _territories_with_homes(model, work, settings.homes), work.assignment.copy(),
                      work.locked.copy())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.cluster.vq import kmeans2
 
+from desktop_planner.core.contiguity import ContiguityChecker
 from desktop_planner.core.geo import EARTH_RADIUS_KM
 from desktop_planner.core.model import Plan, Scenario
 
@@ -24,10 +25,10 @@ def kmeans_plan(plan: Plan, scenario: Scenario, seed: int = 0) -> Scenario:
 
 
 def skater_plan(plan: Plan, scenario: Scenario, floor_share: float = 0.6) -> Scenario:
-    """SKATER (Assunção et al. 2006) as in spopt: a minimum spanning tree of the accounts' symmetrised
-    6-nearest-neighbour graph on location, cut into K regions of at least `floor_share` of the mean number of
-    accounts (spopt's floor counts observations). Territories keep no home (the measures use their medoid).
-    Raises ImportError without spopt."""
+    """SKATER (Assunção et al. 2006) as in spopt: a minimum spanning tree of the accounts' Delaunay graph,
+    with location as the attribute, cut into K regions of at least `floor_share` of the mean number of accounts
+    (spopt's floor counts observations). Territories keep no home (the measures use their medoid). Raises
+    ImportError without spopt."""
     import geopandas as gpd
     import libpysal
     from spopt.region import Skater
@@ -35,8 +36,12 @@ def skater_plan(plan: Plan, scenario: Scenario, floor_share: float = 0.6) -> Sce
     tids = scenario.territory_ids()
     xy = plan.accounts.ea_km
     gdf = gpd.GeoDataFrame({"x": xy[:, 0], "y": xy[:, 1]}, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]))
-    w = libpysal.weights.KNN.from_array(xy, k=6).symmetrize()
-    w.transform = "b"
+    edges = ContiguityChecker(plan.accounts).edges  # Delaunay: connected, so no islands below the floor
+    neighbours: dict[int, list[int]] = {i: [] for i in range(len(xy))}
+    for a, b in edges.tolist():
+        neighbours[a].append(b)
+        neighbours[b].append(a)
+    w = libpysal.weights.W(neighbours, silence_warnings=True)
     model_sk = Skater(gdf, w, ["x", "y"], n_clusters=len(tids), floor=int(floor_share * len(xy) / len(tids)),
                       islands="increase")
     model_sk.solve()

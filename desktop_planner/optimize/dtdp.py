@@ -29,6 +29,7 @@ import os
 STALL = int(os.environ.get("DTDP_STALL", "500"))  # moves without a new best before a restart
 KICK = float(os.environ.get("DTDP_KICK", "0.01"))  # share of units a restart moves at random
 SWAPS = os.environ.get("DTDP_SWAPS", "1") == "1"
+FRESH = int(os.environ.get("DTDP_FRESH", "30"))  # failed restarts before a fresh start
 
 
 @dataclass
@@ -250,19 +251,24 @@ def solve_dtdp(inst: DTDPInstance, time_limit: float = 60.0, seed: int = 0,
         i = int(np.searchsorted(values, diameter - 1e-9)) - 1
         return float(values[max(i, 0)])
 
+    # The descent's own best (restarts go back to it) and the run's best (what is returned).
+    run_terr, run_inf, run_diam = best_terr.copy(), best_inf, best_diam
     # Until the start is balanced, aim at its own diameter (tau = it): only balance can conflict then.
-    search.set_threshold(best_diam if best_inf > 1e-9 else next_tau(best_diam))
+    search.set_threshold(run_diam if run_inf > 1e-9 else next_tau(run_diam))
     conflicts, infeas = search.conflicts(), search.infeasibility()
-    since = 0
+    since, failures = 0, 0
     while time.perf_counter() < deadline:
         for _ in range(200):
             conflicts, infeas = search.step(conflicts, infeas)
             since += 1
             if conflicts == 0 and infeas <= 1e-9:
                 diameter = float(diameters(inst, search.terr).max())
-                if best_inf > 1e-9 or diameter < best_diam - 1e-9:
-                    best_terr, best_inf, best_diam = search.terr.copy(), 0.0, diameter
-                    history.append((time.perf_counter() - started, best_diam))
+                if run_inf > 1e-9 or diameter < run_diam - 1e-9:
+                    run_terr, run_inf, run_diam = search.terr.copy(), 0.0, diameter
+                    failures = 0
+                    if best_inf > 1e-9 or diameter < best_diam - 1e-9:
+                        best_terr, best_inf, best_diam = search.terr.copy(), 0.0, diameter
+                        history.append((time.perf_counter() - started, best_diam))
                 search.set_threshold(next_tau(diameter))
                 conflicts, infeas = search.conflicts(), search.infeasibility()
                 since = 0
@@ -273,11 +279,21 @@ def solve_dtdp(inst: DTDPInstance, time_limit: float = 60.0, seed: int = 0,
                                              f"diameter {best_diam:.3f}") is False:
             break
         if since > STALL:
-            # Stagnation: back to the best plan, perturbed by a few random moves.
-            search = ThresholdTabu(inst, best_terr, rng)
-            search.set_threshold(next_tau(best_diam))
-            for u in rng.choice(inst.n, size=max(3, int(inst.n * KICK)), replace=False):
-                search.move(int(u), int(rng.integers(inst.k)))
+            failures += 1
+            if failures > FRESH and deadline - time.perf_counter() > 0.15 * time_limit:
+                # Many restarts without progress: a fresh balanced start from other centres.
+                run_terr = balanced_start(inst, rng, time.perf_counter() + 2.0)
+                run_inf, run_diam = infeasibility(inst, run_terr), float(diameters(inst, run_terr).max())
+                search = ThresholdTabu(inst, run_terr, rng)
+                search.set_threshold(run_diam if run_inf > 1e-9 else next_tau(run_diam))
+                failures = 0
+            else:
+                # Back to the descent's best plan, perturbed by random moves (more after each failure).
+                search = ThresholdTabu(inst, run_terr, rng)
+                search.set_threshold(next_tau(run_diam))
+                kick = min(0.1, KICK * (1 + failures / 10))
+                for u in rng.choice(inst.n, size=max(3, int(inst.n * kick)), replace=False):
+                    search.move(int(u), int(rng.integers(inst.k)))
             conflicts, infeas = search.conflicts(), search.infeasibility()
             since = 0
     return DTDPResult(best_terr, best_diam, best_inf, time.perf_counter() - started, search.iteration, history)

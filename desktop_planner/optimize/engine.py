@@ -24,6 +24,9 @@ BOTTLENECK_ARCS = 15_000  # the many small LPs of the longest-distance search
 LP_MARGIN = 0.8
 MARGIN = 0.98
 MAX_ROUNDS = 6
+SETTLE_ROUNDS = 5
+RELOCATIONS = 1
+ISLAND_SHARE = 0.05  # detached pieces up to this share of their territory's accounts are tidied away
 DEBUG = bool(os.environ.get("DP_OPT_DEBUG"))
 
 
@@ -49,14 +52,20 @@ class Start:
 
 def optimise(model: PlanModel, options: ProblemOptions, current: np.ndarray, clock, settings,
              edges: np.ndarray | None) -> Outcome:
+    """`edges`: the accounts' Delaunay edges; territories are then kept contiguous if settings ask for it,
+    else only small detached pieces are tidied away at the end where the bands allow."""
     notes: list[str] = []
     n = len(model.plan.accounts)
-    graph = Graph.from_edges(edges, n) if edges is not None else None
+    graph = Graph.from_edges(edges, n) if edges is not None and settings.require_contiguous else None
+    edges_for_tidy = edges
     problem = build_problem(model, options, current)
     if not problem.free.any() or not problem.constrained.any():
         notes.append("nothing to optimise: every account or every territory is locked")
         return Outcome(problem.fixed_terr.copy(), _objective_name(options), 0.0, None, "none", notes)
     bottleneck = options.objective == "max_distance"
+    if settings.homes == "optimize" and (~model.home_fixed).any():
+        clock.step(0.02, "Placing the homes")
+        problem = _settle_homes(model, options, current, problem, clock)
     clock.step(0.05, "Solving the linear program")
     start = _bottleneck_start(problem, model, clock, notes) if bottleneck else _travel_start(problem, model,
                                                                                            clock, notes)
@@ -72,6 +81,9 @@ def optimise(model: PlanModel, options: ProblemOptions, current: np.ndarray, clo
     free = np.flatnonzero(problem.free)
     movable_centres = (~model.home_fixed).any()
     lp_margin = LP_MARGIN
+    best = _Best(model, sol, start)
+    relocate_homes = settings.homes == "optimize"
+    relocations = 0
     for round_no in range(MAX_ROUNDS):
         feasible = float(violation(problem, sol.load).sum()) <= 1e-9
         if clock.stop() or (feasible and not movable_centres):
@@ -79,37 +91,165 @@ def optimise(model: PlanModel, options: ProblemOptions, current: np.ndarray, clo
         clock.step(0.3 + 0.1 * round_no, "Refreshing travel estimates")
         terr = sol.terr.copy()
         model.refresh_hops(_ids(model, terr))
-        moved = model.refresh_centres(terr, "workload" if settings.homes == "optimize" else "potential") \
-            if movable_centres else 0
+        # Homes the optimizer places move again at most RELOCATIONS times here (they were settled on a coarse
+        # LP first); medoids of territories without a rep home always follow, as the measures do.
+        if relocate_homes:
+            moved = model.refresh_centres(terr, "workload") if relocations < RELOCATIONS \
+                and clock.remaining() > 0.5 * settings.time_limit_s else 0
+            relocations += 1
+        else:
+            moved = model.refresh_centres(terr, "potential") if movable_centres else 0
         if feasible and not moved:
             break
         problem, sol = _rebuild(model, options, current, sol, graph)
-        if moved:
+        relocate = moved and relocate_homes
+        if moved and not relocate:  # medoids of territories without a rep home followed their accounts
             threshold = search.run(sol, threshold)
-            if DEBUG:
-                _debug(f"round {round_no}: {moved} centres moved", problem, sol, clock)
         feasible = float(violation(problem, sol.load).sum()) <= 1e-9
-        relocate = moved and settings.homes == "optimize"
+        if DEBUG:
+            _debug(f"round {round_no}: {moved} centres moved", problem, sol, clock)
         if (feasible and not relocate) or bottleneck or clock.remaining() < 0.3 * settings.time_limit_s:
+            if relocate:
+                threshold = search.run(sol, threshold)
+            best.offer(model, sol, start)
             continue
         # The LP again, with this plan's hop lengths and centres: a region whose territories all sit at the top
         # of the band needs accounts to flow out through all of them, which single moves cannot do; with new
         # homes, a new allocation (Cooper's alternating location-allocation).
-        if not feasible:
+        if not feasible and not relocate:
             lp_margin *= 0.75
         again = _travel_start(problem, model, clock, notes, lp_margin, fallback=sol.arc)
         trial = Solution(again.problem, again.arc)
         search.run(trial, threshold)
         if DEBUG:
             _debug(f"round {round_no}: LP again (margin {lp_margin:.2f})", again.problem, trial, clock)
-        if _better(trial, sol):
+        if relocate or _better(trial, sol):
             sol, start, problem = trial, again, again.problem
-        elif not relocate:
+        best.offer(model, sol, start)
+        if not relocate and sol is not trial:
             break
+    if best.restore(model, sol):  # a later round (new homes) ended worse than an earlier plan
+        problem, sol = _rebuild(model, options, current, best.solution(), graph)
+        start = best.start
+    if graph is None and edges_for_tidy is not None and not clock.stop():
+        clock.step(0.85, "Tidying detached pieces")
+        tidied = _tidy_islands(sol, Graph.from_edges(edges_for_tidy, n), bottleneck and threshold or None)
+        if tidied:
+            notes.append(f"{tidied} small detached pieces joined the territory around them")
     clock.step(0.9, "Computing the lower bound")
     objective, bound = _objective_and_bound(problem, model, sol, start, clock, bottleneck, notes, options)
     method = start.method + (", contiguity-preserving moves" if graph is not None else "")
     return Outcome(sol.terr.copy(), _objective_name(options), objective, bound, method, notes)
+
+
+def _tidy_islands(sol: Solution, graph: Graph, threshold: float | None) -> int:
+    """Give each small detached piece of a territory to the neighbour it touches most, when that keeps every
+    band (at the search's margin) and, for the longest-distance objective, the threshold. Returns how many."""
+    p = sol.problem
+    counts, labels = graph.pieces(sol.terr, p.k)
+    if (counts <= 1).all():
+        return 0
+    assigned = labels >= 0
+    size = np.bincount(labels[assigned], minlength=int(labels.max()) + 1)
+    territory_size = np.bincount(sol.terr[assigned], minlength=p.k)
+    piece_terr = np.full(len(size), -1)
+    piece_terr[labels[assigned]] = sol.terr[assigned]
+    main = np.full(p.k, -1)
+    for piece in np.argsort(-size, kind="stable"):
+        if piece_terr[piece] >= 0 and main[piece_terr[piece]] < 0:
+            main[piece_terr[piece]] = piece
+    minor = [int(c) for c in np.argsort(size, kind="stable") if piece_terr[c] >= 0 and main[piece_terr[c]] != c
+             and size[c] <= ISLAND_SHARE * territory_size[piece_terr[c]]]
+    if not minor:
+        return 0
+    order = np.argsort(labels, kind="stable")
+    bounds = np.searchsorted(labels[order], np.arange(len(size) + 1))
+    tidied = 0
+    for piece in minor:
+        members = order[bounds[piece]:bounds[piece + 1]]
+        if not p.free[members].all():
+            continue
+        home = int(sol.terr[members[0]])
+        touching = np.isin(graph.a, members)
+        neighbour = sol.terr[graph.b[touching]]
+        neighbour = neighbour[(neighbour >= 0) & (neighbour != home)]
+        if neighbour.size == 0:
+            continue
+        dest = int(np.bincount(neighbour).argmax())
+        arcs = p.arcs.find(members, np.full(len(members), dest))
+        if (arcs < 0).any() or (threshold is not None and (p.arcs.length[arcs] > threshold + 1e-9).any()):
+            continue
+        before = float(violation(p, sol.load, MARGIN).sum())
+        old = sol.arc[members].copy()
+        budget_ok = (sol.moved_weight() + p.arcs.leave[:, arcs].sum(axis=1) - p.arcs.leave[:, old].sum(axis=1)
+                     <= p.budget_left() + 1e-12).all()
+        if not budget_ok:
+            continue
+        _set_arcs(sol, members, arcs, (home, dest))
+        if float(violation(p, sol.load, MARGIN).sum()) > before + 1e-12:
+            _set_arcs(sol, members, old, (home, dest))
+        else:
+            tidied += 1
+    return tidied
+
+
+def _set_arcs(sol: Solution, units: np.ndarray, arcs: np.ndarray, touched) -> None:
+    a = sol.problem.arcs
+    for j in range(sol.problem.m):
+        np.subtract.at(sol.lin[j], a.terr[sol.arc[units]], a.weights[j, sol.arc[units]])
+        np.add.at(sol.lin[j], a.terr[arcs], a.weights[j, arcs])
+    sol.arc[units] = arcs
+    sol.terr[units] = a.terr[arcs]
+    sol.sync(touched)
+
+
+def _settle_homes(model: PlanModel, options: ProblemOptions, current: np.ndarray, problem: AssignmentProblem,
+                  clock) -> AssignmentProblem:
+    """Cooper's alternation on a coarse LP (micro-units of a few hundred arcs' worth): allocate, move every
+    home to its territory's workload-weighted medoid, again, until few homes move. Cheap, and it leaves the
+    expensive LP and search to run once for settled homes instead of once per move of the homes."""
+    for _ in range(SETTLE_ROUNDS):
+        if clock.remaining() < 0.6 * clock.limit:
+            break
+        lp_problem, cell, full = _lp_problem(problem, model, BOTTLENECK_ARCS)
+        res = lp.solve(lp_problem, time_limit=max(1.0, 0.1 * clock.remaining()), tolerance_scale=LP_MARGIN,
+                       soft_penalty=soft_penalty(lp_problem))
+        if not res.ok:
+            break
+        arc = round_lp(full, res.x, cell, lp_problem, MARGIN, 1.0)
+        terr = full.fixed_terr.copy()
+        terr[arc >= 0] = full.arcs.terr[arc[arc >= 0]]
+        model.refresh_hops(_ids(model, terr))
+        moved = model.refresh_centres(terr, "workload")
+        problem = build_problem(model, options, current)
+        if moved <= max(1, 0.02 * model.k):
+            break
+    return problem
+
+
+class _Best:
+    """The best plan over the rounds (least violation, then cost) with the centres it was made for."""
+
+    def __init__(self, model: PlanModel, sol: Solution, start: Start) -> None:
+        self.key = None
+        self.offer(model, sol, start)
+
+    def offer(self, model: PlanModel, sol: Solution, start: Start) -> None:
+        key = (round(float(violation(sol.problem, sol.load).sum()), 9), sol.cost)
+        if self.key is None or key < self.key:
+            self.key, self.sol, self.start = key, sol.copy(), start
+            self.home_row, self.home_xyz = model.home_row.copy(), model.home_xyz.copy()
+
+    def restore(self, model: PlanModel, sol: Solution) -> bool:
+        key = (round(float(violation(sol.problem, sol.load).sum()), 9), sol.cost)
+        if key <= self.key:
+            return False
+        model.home_row[:], model.home_xyz[:] = self.home_row, self.home_xyz
+        model.refresh_hops(_ids(model, self.sol.terr))
+        return True
+
+    def solution(self) -> Solution:
+        return self.sol
 
 
 def _debug(what, problem, sol, clock) -> None:

@@ -103,10 +103,17 @@ class RegionsJob(QRunnable):
             checker = checker()
             pieces, outlines = contiguity(region_map, checker, tids, assignment)
         except Exception as exc:  # a thread boundary: every failure must reach the user, not vanish here
-            self.signals.failed.emit(generation, str(exc))
+            self._report(self.signals.failed, generation, str(exc))
             return
-        self.signals.finished.emit(JobResult(generation, region_map, checker, tids, assignment, paths, pieces,
-                                             outlines))
+        self._report(self.signals.finished, JobResult(generation, region_map, checker, tids, assignment, paths,
+                                                      pieces, outlines))
+
+    @staticmethod
+    def _report(signal, *args) -> None:
+        try:
+            signal.emit(*args)
+        except RuntimeError:
+            pass  # the window closed (or the app quit) while the job ran: nobody is left to tell
 
 
 class RegionsController(QObject):
@@ -123,6 +130,7 @@ class RegionsController(QObject):
         self.region_map: RegionMap | None = None  # None while a job owns it
         self.study_area: shapely.Geometry | None = None  # None: the accounts' own outline
         self.visible = True
+        self._refresh_pending = False
         self._controller = None
         self._generation = 0
         self._job: RegionsJob | None = None  # the one whose result will be drawn
@@ -156,11 +164,18 @@ class RegionsController(QObject):
         self.changed.emit()
 
     def on_redraw(self, dirty: set[str]) -> None:
-        """The controller redrew after a command (or a scenario switch): follow it."""
+        """The controller redrew after a command (or a scenario switch): follow it. The regions follow one event
+        loop turn later, so the panel and the dots of a released gesture show first (within the frame budget)
+        and the outlines a moment after."""
         if "accounts" in dirty:
             self._rebuild()
-        elif dirty & {"assignment", "territories"}:
-            self.refresh()
+        elif dirty & {"assignment", "territories"} and not self._refresh_pending:
+            self._refresh_pending = True
+            QTimer.singleShot(0, self._deferred_refresh)
+
+    def _deferred_refresh(self) -> None:
+        self._refresh_pending = False
+        self.refresh()
 
     # -- building -------------------------------------------------------------------------------------------
     def _rebuild(self) -> None:

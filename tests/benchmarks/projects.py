@@ -1,7 +1,13 @@
-"""Benchmark projects, built once with the demo generator and kept in the system temp folder between runs."""
+"""Benchmark projects, built once with the demo generator and kept in the system temp folder between runs.
+
+Benchmarks commit commands (a lasso, a 10k-account Reassign, drags), which the project file saves; so every call
+hands out a fresh working copy and the built file stays exactly as the generator made it.
+"""
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -9,14 +15,30 @@ from desktop_planner.io.demo import build_demo_plan
 from desktop_planner.store.project import ProjectFile
 
 CACHE = Path(tempfile.gettempdir()) / "desktop_planner_bench"
+_work: Path | None = None
+
+
+def _work_folder() -> Path:
+    global _work
+    if _work is None:
+        _work = Path(tempfile.mkdtemp(prefix="desktop_planner_bench_work_"))
+        atexit.register(shutil.rmtree, _work, True)
+    return _work
 
 
 def bench_project(accounts: int, territories: int, region: str = "us", seed: int = 1) -> Path:
-    """Path of a demo project of that size (built on first use; the generator is deterministic)."""
+    """A fresh copy of a demo project of that size (built once per machine; the generator is deterministic)."""
     CACHE.mkdir(exist_ok=True)
-    path = CACHE / f"demo_{region}_{accounts}_{territories}_{seed}.tplan"
-    if not path.exists():
-        print(f"   (building {path.name} once)", flush=True)
+    name = f"demo_{region}_{accounts}_{territories}_{seed}.tplan"
+    pristine = CACHE / name
+    if not pristine.exists():
+        print(f"   (building {name} once)", flush=True)
         plan = build_demo_plan(accounts, territories, seed=seed, region=region)
-        ProjectFile.create(path, plan, overwrite=True).close()
-    return path
+        ProjectFile.create(pristine, plan, overwrite=True).close()
+    copy = _work_folder() / name
+    n = 1
+    while copy.exists():
+        n += 1
+        copy = _work_folder() / f"{n}_{name}"
+    shutil.copyfile(pristine, copy)
+    return copy

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QApplication
 
 from desktop_planner.core.model import Accounts, Plan, Scenario, Territory
 from desktop_planner.core.settings import Settings
@@ -66,3 +67,8 @@ def drag(qtbot, widget, start: QPoint, end: QPoint, steps: int = 8, release: boo
         qtbot.wait(20)
     if release:
         qtbot.mouseRelease(widget, Qt.MouseButton.LeftButton, pos=end)
+
+
+def settle() -> None:
+    """Let the regions follow a command: they are refreshed one event loop turn after it."""
+    QApplication.processEvents()

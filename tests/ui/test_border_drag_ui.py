@@ -12,7 +12,7 @@ from desktop_planner.core.border_drag import drag_preview
 from desktop_planner.core.model import Accounts, Plan, Scenario, Territory
 from desktop_planner.core.settings import Settings
 from desktop_planner.ui.border_drag_controller import GRAB_PIXELS
-from tests.ui.region_window import (EAST, WEST, drag, open_window,  # noqa: F401
+from tests.ui.region_window import (settle, EAST, WEST, drag, open_window,  # noqa: F401
                                     window)
 
 
@@ -42,11 +42,13 @@ def test_dragging_a_border_moves_exactly_the_swept_accounts_as_one_undo_step(win
     start = window.map.map_to_viewport(*point_on(border, 0.5))
     end = start + QPoint(-90, 0)  # into West: the border bulges west, West's accounts there go East
     expected = expected_drag(window, start, end)
+    settle()
     assert expected.accounts.size > 10 and expected.into == EAST and expected.from_territory == WEST
     before = plan.active.assignment.copy()
     steps = len(window.session.history.undo_labels())
 
     drag(qtbot, window.map.viewport(), start, end)
+    settle()
 
     after = plan.active.assignment
     assert np.array_equal(np.flatnonzero(after != before), expected.accounts)
@@ -57,6 +59,7 @@ def test_dragging_a_border_moves_exactly_the_swept_accounts_as_one_undo_step(win
     # The preview showed the shape the committed plan has.
     assert regions[EAST].symmetric_difference(expected.regions[EAST]).area < 1e-6 * regions[EAST].area
     window.controller.undo()
+    settle()
     assert np.array_equal(plan.active.assignment, before)
 
 
@@ -72,6 +75,7 @@ def test_the_panel_and_the_map_follow_the_drag_and_escape_restores_them(window, 
     steps = len(window.session.history.undo_labels())
 
     drag(qtbot, window.map.viewport(), start, end, release=False)
+    settle()
     qtbot.waitUntil(lambda: panel.preview_label.isVisible())
     moved = len(window.view_options.border_drag.preview.accounts)
     assert moved > 0
@@ -125,6 +129,7 @@ def test_a_locked_territory_keeps_its_accounts(window, qtbot, messages):
     start = window.map.map_to_viewport(*point_on(border, 0.5))
     before = plan.active.assignment.copy()
     drag(qtbot, window.map.viewport(), start, start + QPoint(-90, 0))
+    settle()
     assert np.array_equal(plan.active.assignment, before)
     assert "locked" in window.statusBar().currentMessage()
 
@@ -142,8 +147,10 @@ def test_dragging_an_end_of_a_border_moves_each_account_once(window, qtbot, end,
     start = tip + QPoint(0, 4 if end == "north" else -4)  # just inside the border's end
     before = plan.active.assignment.copy()
     expected = expected_drag(window, start, start + outwards)
+    settle()
     assert expected.accounts.size > 0
     drag(qtbot, window.map.viewport(), start, start + outwards)
+    settle()
     after = plan.active.assignment
     moved = np.flatnonzero(after != before)
     assert np.array_equal(moved, expected.accounts)
@@ -166,8 +173,10 @@ def test_a_plan_of_four_accounts_can_be_dragged(qtbot, tmp_path):  # noqa: F811
     end = win.map.map_to_viewport(accounts.x[1], accounts.y[1])
     end += end - start  # well past A's nearest account
     expected = expected_drag(win, start, end)
+    settle()
     assert expected.into == 2 and expected.accounts.size >= 1
     drag(qtbot, win.map.viewport(), start, end)
+    settle()
     after = win.session.plan.active.assignment
     assert np.array_equal(np.flatnonzero(after != [1, 1, 2, 2]), expected.accounts)
     assert (after[2:] == 2).all()  # B's accounts never leave when the border moves into A

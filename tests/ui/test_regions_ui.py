@@ -17,7 +17,7 @@ from desktop_planner.core.scenario_commands import AddScenario
 from desktop_planner.io.study_area import read_study_area
 from desktop_planner.ui import regions_controller
 from desktop_planner.ui.balance_panel import PIECES_COLUMN
-from tests.ui.region_window import (EAST, NORTH, WEST, border_plan,  # noqa: F401
+from tests.ui.region_window import (settle, EAST, NORTH, WEST, border_plan,  # noqa: F401
                                     open_window, wait_for_regions, window)
 
 
@@ -81,6 +81,7 @@ def test_after_a_reassign_only_the_changed_territories_are_rebuilt(window, monke
     plan = window.session.plan
     rows = np.flatnonzero(plan.active.assignment == WEST)[:20]
     window.controller.do(Reassign(plan.active.id, rows, EAST, action="lasso"))
+    settle()
     assert rebuilt == [{WEST, EAST}]
     assert not regions.is_building()
     owner = regions.region_map.regions
@@ -95,11 +96,13 @@ def test_a_split_territory_is_flagged_in_the_panel_and_its_pieces_outlined(windo
     east_x, _ = lonlat_to_mercator(-82.3, 40.0)
     block = np.flatnonzero((plan.active.assignment == EAST) & (x > east_x))
     window.controller.do(Reassign(plan.active.id, block, WEST, action="lasso"))
+    settle()
     assert pieces_cell(window, WEST) == "⚠ 2"
     assert pieces_cell(window, EAST) == ""
     outlines = window.view_options.regions.marks.pieces()
     assert set(outlines) == {WEST} and len(outlines[WEST]) == 2
     window.controller.undo()
+    settle()
     assert pieces_cell(window, WEST) == ""
     assert window.view_options.regions.marks.pieces() == {}
 
@@ -123,7 +126,9 @@ def test_a_scenario_switch_redraws_the_regions_in_the_background(window, qtbot, 
     other = Scenario(2, "Everything West", copies, np.full(len(scenario.assignment), WEST + 10),
                      np.zeros(len(scenario.assignment), dtype=bool))
     window.controller.do(AddScenario(other))
+    settle()
     window.controller.switch_scenario(2)
+    settle()
     regions = window.view_options.regions
     assert regions.is_building()
     assert set(regions.fills.paths()) <= set(copies)  # the other scenario's regions are not left standing

@@ -285,7 +285,10 @@ def run_balance(args) -> int:
     from desktop_planner.optimize.balance import BalanceSettings, balance
     from desktop_planner.optimize.territories import with_territory_count
     from desktop_planner.store.opening import ProjectError
-    from desktop_planner.store.scenarios import add_scenario
+    from desktop_planner.core.commands import CommandError
+    from desktop_planner.core.history import History
+    from desktop_planner.core.model import Scenario
+    from desktop_planner.core.scenario_commands import AddScenario, copy_scenario
     measures = _balance_measures(args)
     if args.tolerance <= 0:
         raise BadInput("--tolerance must be more than 0")
@@ -312,11 +315,13 @@ def run_balance(args) -> int:
             result = balance(plan, work, settings, baseline=source, graph_edges=edges)
         except ValueError as exc:
             raise BadInput(str(exc)) from None
+        balanced = Scenario(source.id, source.name, result.territories, result.assignment, work.locked)
+        # A copy gets territory ids of its own; it is added through the History, so the audit trail has it.
+        created = copy_scenario(plan, balanced, args.into.strip(), notes=f"Auto-balance of {source.name!r}: "
+                                + ", ".join(f"{m} ±{t:.0%}" for m, t in measures.items()))
         try:
-            created = add_scenario(project, plan, args.into, result.territories, result.assignment, work.locked,
-                                   based_on=source.id, notes=f"Auto-balance of {source.name!r}: "
-                                   + ", ".join(f"{m} ±{t:.0%}" for m, t in measures.items()))
-        except ProjectError as exc:
+            History(plan, project).do(AddScenario(created))
+        except (CommandError, ProjectError) as exc:
             raise BadInput(str(exc)) from None
     report = result.report
     if args.json:

@@ -235,11 +235,22 @@ class ThresholdTabu:
 
 
 def solve_dtdp(inst: DTDPInstance, time_limit: float = 60.0, seed: int = 0,
-               progress: Callable[[float, str], bool] | None = None) -> DTDPResult:
+               progress: Callable[[float, str], bool] | None = None, max_moves: int | None = None) -> DTDPResult:
+    """Best plan found within `time_limit` seconds, or exactly `max_moves` tabu moves (then the result depends on
+    the seed only: reproducible on any machine; the time limit still stops the run)."""
     started = time.perf_counter()
-    deadline = started + time_limit
+    deadline = started + max(0.1, time_limit - 0.25)  # the last batch of moves and the result fit in the limit
+    moves = 0
+
+    def out_of_budget() -> bool:
+        return time.perf_counter() >= deadline or (max_moves is not None and moves >= max_moves)
+
+    def plenty_left() -> bool:
+        if max_moves is not None:
+            return max_moves - moves > 0.15 * max_moves
+        return deadline - time.perf_counter() > 0.15 * time_limit
     rng = np.random.default_rng(seed)
-    terr = balanced_start(inst, rng, started + min(0.2 * time_limit, 10.0))
+    terr = balanced_start(inst, rng, started + min(0.2 * time_limit, 10.0) if max_moves is None else float("inf"))
     best_terr = terr.copy()
     best_inf = infeasibility(inst, terr)
     best_diam = float(diameters(inst, terr).max())
@@ -257,10 +268,11 @@ def solve_dtdp(inst: DTDPInstance, time_limit: float = 60.0, seed: int = 0,
     search.set_threshold(run_diam if run_inf > 1e-9 else next_tau(run_diam))
     conflicts, infeas = search.conflicts(), search.infeasibility()
     since, failures = 0, 0
-    while time.perf_counter() < deadline:
-        for _ in range(200):
+    while not out_of_budget():
+        for _ in range(50 if max_moves is None else min(50, max_moves - moves)):
             conflicts, infeas = search.step(conflicts, infeas)
             since += 1
+            moves += 1
             if conflicts == 0 and infeas <= 1e-9:
                 diameter = float(diameters(inst, search.terr).max())
                 if run_inf > 1e-9 or diameter < run_diam - 1e-9:
@@ -280,9 +292,9 @@ def solve_dtdp(inst: DTDPInstance, time_limit: float = 60.0, seed: int = 0,
             break
         if since > STALL:
             failures += 1
-            if failures > FRESH and deadline - time.perf_counter() > 0.15 * time_limit:
+            if failures > FRESH and plenty_left():
                 # Many restarts without progress: a fresh balanced start from other centres.
-                run_terr = balanced_start(inst, rng, time.perf_counter() + 2.0)
+                run_terr = balanced_start(inst, rng, time.perf_counter() + 2.0 if max_moves is None else float("inf"))
                 run_inf, run_diam = infeasibility(inst, run_terr), float(diameters(inst, run_terr).max())
                 search = ThresholdTabu(inst, run_terr, rng)
                 search.set_threshold(run_diam if run_inf > 1e-9 else next_tau(run_diam))
@@ -296,4 +308,4 @@ def solve_dtdp(inst: DTDPInstance, time_limit: float = 60.0, seed: int = 0,
                     search.move(int(u), int(rng.integers(inst.k)))
             conflicts, infeas = search.conflicts(), search.infeasibility()
             since = 0
-    return DTDPResult(best_terr, best_diam, best_inf, time.perf_counter() - started, search.iteration, history)
+    return DTDPResult(best_terr, best_diam, best_inf, time.perf_counter() - started, moves, history)

@@ -61,7 +61,7 @@ def run(bench) -> None:
             except ImportError:
                 print("   spopt not installed: SKATER baseline skipped (pip install spopt)")
             else:
-                rows.append(("spopt SKATER (workload floor 60 % of mean)", figures(plan, sk, checker),
+                rows.append(("spopt SKATER (floor: 60 % of mean accounts)", figures(plan, sk, checker),
                              time.perf_counter() - started, None))
         else:
             print(f"   SKATER skipped above {spopt_max:,} accounts (SPOPT_MAX_ACCOUNTS)")

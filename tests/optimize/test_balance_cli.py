@@ -10,8 +10,6 @@ from desktop_planner.cli import main
 from desktop_planner.core.measures import MeasureEngine
 from desktop_planner.optimize.territories import with_territory_count
 from desktop_planner.store.project import ProjectFile
-from desktop_planner.store.scenarios import add_scenario
-from desktop_planner.store.opening import ProjectError
 from tests.optimize.test_balance import unbalanced_plan
 
 
@@ -74,12 +72,11 @@ def test_not_a_project_exits_2(tmp_path, capsys):
     assert "x.tplan" in capsys.readouterr().err
 
 
-def test_add_scenario_refuses_a_taken_name(project):
+def test_the_new_scenario_is_in_the_audit_trail(project, capsys):
+    assert main(["balance", str(project), "--into", "Audited", "--time-limit", "5"]) == 0
     with ProjectFile.open(project) as pf:
-        plan = pf.load_plan()
-        sc = plan.active
-        with pytest.raises(ProjectError, match="already exists"):
-            add_scenario(pf, plan, sc.name, sc.territories, sc.assignment, sc.locked)
+        rows = pf.conn.execute("SELECT action, label FROM changes WHERE action = 'scenario'").fetchall()
+    assert rows == [("scenario", "New scenario Audited")]
 
 
 def test_territory_count_what_if():

@@ -24,3 +24,11 @@ def test_shortest_paths_are_symmetric_and_respect_edges():
     inst = read_instance("planar500_G0")
     assert np.allclose(inst.dist, inst.dist.T)
     assert np.isfinite(inst.dist).all()  # the planar graph is connected
+
+
+def test_same_seed_and_move_budget_same_plan():
+    inst = read_instance("planar500_G1")
+    one = solve_dtdp(inst, time_limit=60, seed=3, max_moves=1500)
+    two = solve_dtdp(inst, time_limit=60, seed=3, max_moves=1500)
+    assert one.iterations == two.iterations == 1500
+    assert np.array_equal(one.assignment, two.assignment) and one.diameter == two.diameter

@@ -130,16 +130,19 @@ class PointerGrab(QObject):
 
     def grab(self, point: Point) -> bool:
         """A left press at `point`: True takes it (a drag may follow), False leaves it to the map."""
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__} must define grab()")  # the border and home drags do
 
     def ungrab(self) -> None:
         """The press was released (or Esc pressed) before the pointer moved: forget the grab; nothing changed."""
 
     def drag_to(self, point: Point) -> None:
-        raise NotImplementedError
+        """The pointer moved with the grab held: preview."""
+        raise TypeError(f"{type(self).__name__} must define drag_to()")
 
     def drop(self, point: Point) -> None:
-        raise NotImplementedError
+        """Released after moving: commit one command."""
+        raise TypeError(f"{type(self).__name__} must define drop()")
 
     def cancel_drag(self) -> None:
-        raise NotImplementedError
+        """Esc during the drag: back to the committed state."""
+        raise TypeError(f"{type(self).__name__} must define cancel_drag()")

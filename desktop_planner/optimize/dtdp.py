@@ -269,7 +269,7 @@ def solve_dtdp(inst: DTDPInstance, time_limit: float = 60.0, seed: int = 0,
     conflicts, infeas = search.conflicts(), search.infeasibility()
     since, failures = 0, 0
     while not out_of_budget():
-        for _ in range(50 if max_moves is None else min(50, max_moves - moves)):
+        for _ in range(200 if max_moves is None else min(200, max_moves - moves)):
             conflicts, infeas = search.step(conflicts, infeas)
             since += 1
             moves += 1

@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from desktop_planner import cli_import, cli_render
+from desktop_planner import cli_balance, cli_import, cli_render
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -93,7 +93,7 @@ def command_parser() -> argparse.ArgumentParser:
     cli_import.add_parser(sub)
     cli_render.add_parser(sub, _size)
 
-    add_balance_parser(sub)
+    cli_balance.add_parser(sub, _positive_int)
 
     for name, what in LATER.items():
         later = sub.add_parser(name, help=f"{what} (not in this version yet)")
@@ -171,22 +171,30 @@ def run_summary(args) -> int:
 def format_summary_table(summary: dict) -> str:
     """A readable table for a terminal: one line per territory, then the plan's balance figures."""
     head = (f"{'territory':<24} {'rep':<20} {'accts':>6} {'potential':>13} {'service h':>10} {'travel h':>9} "
-            f"{'workload h':>10} {'dev wl':>7} {'contig':>6}")
+            f"{'workload h':>10} {'util':>5} {'dev wl':>7} {'contig':>6}")
     lines = [f"{summary['project']} — scenario {summary['scenario']}", head, "-" * len(head)]
     for t in summary["territories"]:
         dev = t["deviation"]["workload_hours"]
+        util = t.get("utilisation")  # workload / capacity; blank without a capacity
         flag = "" if t["in_band"]["workload_hours"] else " *"
         lines.append(
             f"{t['name'][:24]:<24} {(t['rep_name'] or '')[:20]:<20} {t['accounts']:>6,} {t['potential']:>13,.0f} "
             f"{t['service_hours']:>10,.0f} {t['travel_hours']:>9,.0f} {t['workload_hours']:>10,.0f} "
+            f"{'' if util is None else f'{util:.0%}':>5} "
             f"{'' if dev is None else f'{dev:+.1%}':>7} {'yes' if t['contiguous'] else 'no':>6}{flag}")
     p = summary["plan"]
     lines.append("-" * len(head))
     lines.append(f"accounts {p['accounts']:,}, unassigned {p['unassigned']:,}, territories {p['territories']}, "
-                 f"tolerance ±{p['tolerance']:.0%} (* = out of band)")
+                 f"tolerance ±{p['tolerance']:.0%} (* = out of band; util = workload / capacity)")
     for key in ("workload_hours", "potential", "accounts"):
         lines.append(f"{key:<15} largest deviation {p['max_abs_deviation'][key]:.1%}, CV {p['cv'][key]:.3f}")
-    lines.append(f"compactness     {p['compactness_km']:.1f} km (workload-weighted mean distance to home)")
+    lines.append(f"compactness     {p['compactness_km']:.1f} km visit-weighted mean distance to home, "
+                 f"95 % of visits within {p['distance_p95_km']:.1f} km (p95)")
+    lines.append(f"away            {p['nights']:,.0f} nights a year, {p['flights']:,.0f} flown visits a year")
+    if p.get("headcount_gap"):
+        lines.append(f"headcount       {p['headcount_gap']}")
+    elif p.get("reps_needed") is not None:
+        lines.append(f"headcount       work for {p['reps_needed']:.1f} reps at capacity; you have {p['headcount']}")
     return "\n".join(lines)
 
 
@@ -219,126 +227,12 @@ def run_export(args) -> int:
     return EXIT_OK
 
 
-def _share(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a share such as 0.05, got {text!r}") from None
-    if not (0 <= value <= 1):
-        raise argparse.ArgumentTypeError(f"expected a share between 0 and 1 (0.05 = 5 %), got {value}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not (0 < value <= 86400):
-        raise argparse.ArgumentTypeError(f"the time limit must be between 0 and 86400 seconds, got {value}")
-    return value
-
-
-def add_balance_parser(sub) -> None:
-    bal = sub.add_parser("balance", help="balance a scenario's territories automatically and write the result as "
-                         "a new scenario")
-    bal.add_argument("project", type=Path)
-    bal.add_argument("--into", required=True, metavar="NEW_SCENARIO", help="name of the scenario to create")
-    bal.add_argument("--scenario", help="scenario to start from (default: the active one)")
-    bal.add_argument("--territories", type=_positive_int, metavar="K", help="number of territories (headcount "
-                     "what-if): the least loaded are removed, new ones get no rep home")
-    bal.add_argument("--measure", action="append", metavar="NAME[=TOL]",
-                     help="measure to balance: workload (default), potential, accounts, service; repeat for "
-                     "several, each optionally with its own tolerance, e.g. --measure potential=0.1")
-    bal.add_argument("--tolerance", type=_share, default=0.05, help="tolerance of the measures given without one "
-                     "(default 0.05 = ±5 %%)")
-    bal.add_argument("--max-disruption", type=_share, metavar="SHARE", help="largest share of accounts that may "
-                     "change territory")
-    bal.add_argument("--max-disruption-potential", type=_share, metavar="SHARE",
-                     help="largest share of potential that may change territory")
-    bal.add_argument("--objective", choices=("travel", "max_distance"), default="travel",
-                     help="least workload-weighted travel (default) or least longest distance to home")
-    bal.add_argument("--homes", choices=("fixed", "optimize"), default="fixed",
-                     help="keep the reps' homes (default) or let the optimizer choose them")
-    bal.add_argument("--contiguous", action="store_true", help="require every territory to be in one piece")
-    bal.add_argument("--time-limit", type=_seconds, default=60.0, metavar="SECONDS")
-    bal.add_argument("--seed", type=int, default=0)
-    bal.add_argument("--json", action="store_true", help="print the report as one JSON object")
-
-
-def _balance_measures(args) -> dict[str, float]:
-    from desktop_planner.optimize.plan_model import canonical_measure
-    measures: dict[str, float] = {}
-    for item in args.measure or ["workload"]:
-        name, _, tol = item.partition("=")
-        try:
-            tolerance = _share(tol) if tol else args.tolerance
-            measures[canonical_measure(name.strip())] = tolerance
-        except (ValueError, argparse.ArgumentTypeError) as exc:
-            raise BadInput(f"--measure {item}: {exc}") from None
-        if tolerance <= 0:
-            raise BadInput(f"--measure {item}: the tolerance must be more than 0")
-    return measures
-
-
-def run_balance(args) -> int:
-    from desktop_planner.optimize.balance import BalanceSettings, balance
-    from desktop_planner.optimize.territories import with_territory_count
-    from desktop_planner.store.opening import ProjectError
-    from desktop_planner.core.commands import CommandError
-    from desktop_planner.core.history import History
-    from desktop_planner.core.model import Scenario
-    from desktop_planner.core.scenario_commands import AddScenario, copy_scenario
-    measures = _balance_measures(args)
-    if args.tolerance <= 0:
-        raise BadInput("--tolerance must be more than 0")
-    project, plan = _open(args.project)
-    with project:
-        source = _scenario(plan, args.scenario)
-        if any(s.name == args.into.strip() for s in plan.scenarios.values()):
-            raise BadInput(f"{args.project}: a scenario named {args.into!r} already exists (choose another "
-                           "--into name)")
-        if not args.into.strip():
-            raise BadInput("--into needs a scenario name")
-        work = source
-        if args.territories is not None and args.territories != len(source.territories):
-            try:
-                work = with_territory_count(plan, source, args.territories)
-            except ValueError as exc:
-                raise BadInput(str(exc)) from None
-        settings = BalanceSettings(measures=measures, objective=args.objective, homes=args.homes,
-                                   max_disruption_accounts=args.max_disruption,
-                                   max_disruption_potential=args.max_disruption_potential,
-                                   require_contiguous=args.contiguous, time_limit_s=args.time_limit, seed=args.seed)
-        edges = project.contiguity_checker(plan).edges
-        try:
-            result = balance(plan, work, settings, baseline=source, graph_edges=edges)
-        except ValueError as exc:
-            raise BadInput(str(exc)) from None
-        balanced = Scenario(source.id, source.name, result.territories, result.assignment, work.locked)
-        # A copy gets territory ids of its own; it is added through the History, so the audit trail has it.
-        created = copy_scenario(plan, balanced, args.into.strip(), notes=f"Auto-balance of {source.name!r}: "
-                                + ", ".join(f"{m} ±{t:.0%}" for m, t in measures.items()))
-        try:
-            History(plan, project).do(AddScenario(created))
-        except (CommandError, ProjectError) as exc:
-            raise BadInput(str(exc)) from None
-    report = result.report
-    if args.json:
-        print(json.dumps({"scenario": created.name, "based_on": source.name, **report.to_dict()},
-                         ensure_ascii=False))
-    else:
-        print(f"{args.project}: scenario {created.name!r} written ({len(created.territories)} territories, "
-              f"balanced from {source.name!r})")
-        print(report.format_text())
-    return EXIT_OK
-
-
 def run_later(args) -> int:
     raise BadInput(f"'{args.command}' ({LATER[args.command]}) is not available in this version yet")
 
 
-HANDLERS = {"demo": run_demo, "summary": run_summary, "export": run_export, "balance": run_balance,
+HANDLERS = {"demo": run_demo, "summary": run_summary, "export": run_export,
+            "balance": lambda args: cli_balance.run_balance(args, BadInput, _open, _scenario),
             "import": lambda args: cli_import.run_import(args, BadInput),
             "render": lambda args: cli_render.run_render(args, BadInput),
             **{name: run_later for name in LATER}}

@@ -28,17 +28,30 @@ class Settings:
     speed_kmh: float = 60.0
     tolerance: float = 0.10
     balance_measure: str = "workload_hours"
+    # The overnight rule and flights (core/travel.py). overnight_km is ONE-WAY ROAD km (great-circle km ×
+    # circuity): the limit is on how far a rep drives, so a curvier road network reaches it sooner.
+    overnight_km: float = 250.0
+    night_hours: float = 0.0  # working hours charged per night away; 0: nights are counted, not charged
+    # flight_km is STRAIGHT-LINE km: beyond it a visit is flown, whatever the roads.
+    flight_km: float = 1000.0
+    flight_hours: float = 8.0  # travel hours of one flown visit (to the airport, the flight, a hire car)
 
     def __post_init__(self) -> None:
         self.validate()
 
     def validate(self) -> None:
-        def positive(name):
+        def number(name, zero_allowed):
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-                raise ValueError(f"setting {name} must be a positive number, got {value!r}")
-        for name in ("default_visits_per_year", "default_visit_minutes", "stops_per_day", "circuity", "speed_kmh"):
-            positive(name)
+            usable = (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+                      and (value >= 0 if zero_allowed else value > 0))
+            if not usable:
+                wording = "non-negative" if zero_allowed else "positive"
+                raise ValueError(f"setting {name} must be a {wording} number, got {value!r}")
+        for name in ("default_visits_per_year", "default_visit_minutes", "stops_per_day", "circuity", "speed_kmh",
+                     "overnight_km", "flight_km"):
+            number(name, zero_allowed=False)
+        for name in ("night_hours", "flight_hours"):
+            number(name, zero_allowed=True)
         if not (isinstance(self.tolerance, (int, float)) and 0 <= self.tolerance < 10):
             raise ValueError(f"setting tolerance must be a fraction such as 0.1, got {self.tolerance!r}")
         if self.balance_measure not in BALANCE_MEASURES:

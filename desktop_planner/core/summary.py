@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from desktop_planner.core.contiguity import ContiguityChecker
-from desktop_planner.core.measures import MEASURES, MeasureEngine, Measures
+from desktop_planner.core.measures import MEASURES, MeasureEngine, Measures, headcount_gap_text
 from desktop_planner.core.model import Plan, Scenario
 
 SUMMARY_DEVIATIONS = ("accounts", "potential", "service_hours", "travel_hours", "workload_hours")
@@ -34,6 +34,10 @@ def scenario_summary(plan: Plan, scenario: Scenario | None = None, engine: Measu
         for measure in MEASURES:
             value = m.values[measure][i]
             row[measure] = int(value) if measure == "accounts" else round(float(value), 6)
+        row["nights"] = round(float(m.values["nights"][i]), 6)  # nights away a year
+        row["flights"] = round(float(m.values["flights"][i]), 6)  # flown visits a year
+        row["utilisation"] = _maybe_round(_number(m.utilisation[i]))  # workload / capacity; null: no capacity
+        row["compactness_km"] = round(float(m.territory_compactness_km[i]), 6)  # visit-weighted mean distance
         row["contiguous"] = bool(pieces[i] <= 1)
         row["pieces"] = int(pieces[i])
         row["deviation"] = {k: _number(round(m.deviations[k][i], 6)) for k in SUMMARY_DEVIATIONS}
@@ -58,7 +62,15 @@ def plan_figures(m: Measures) -> dict:
         "cv": {k: round(m.cv(k), 6) for k in SUMMARY_DEVIATIONS},
         "max_min_ratio": {k: _maybe_round(m.max_min_ratio(k)) for k in SUMMARY_DEVIATIONS},
         "in_band_territories": {k: int(m.in_band(k).sum()) for k in SUMMARY_DEVIATIONS},
+        # Distances to home, weighted by visits (not workload: travel would inflate the weights).
         "compactness_km": round(m.compactness_km, 6),
+        "distance_p95_km": round(m.distance_p95_km, 6),
+        "nights": round(float(m.values["nights"].sum()), 6),
+        "flights": round(float(m.values["flights"].sum()), 6),
+        # Headcount against capacity: reps_needed (and the sentence) are null when no capacity is set.
+        "headcount": m.headcount,
+        "reps_needed": _maybe_round(m.reps_needed),
+        "headcount_gap": headcount_gap_text(m),
     }
 
 

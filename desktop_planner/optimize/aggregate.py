@@ -72,7 +72,7 @@ def aggregate(problem: AssignmentProblem, points: np.ndarray, size: int):
     move_weight = np.array([np.bincount(cell[free_units], weights=w[free_units], minlength=n_cells)
                             for w in p.move_weight]).reshape(len(p.move_weight), n_cells)
     agg = AssignmentProblem(
-        n=n_cells, k=p.k, arcs=agg_arcs, measure_names=p.measure_names, tolerance=p.tolerance, target=p.target,
+        n=n_cells, k=p.k, arcs=agg_arcs, measure_names=p.measure_names, tolerance=p.tolerance, target=p.target, share=p.share,
         free=np.ones(n_cells, dtype=bool), fixed_terr=np.full(n_cells, -1), constrained=p.constrained,
         current=current, move_weight=move_weight, move_budget=p.move_budget)
     agg.fixed_load = p.fixed_load.copy()

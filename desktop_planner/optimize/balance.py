@@ -23,7 +23,7 @@ from desktop_planner.core.commands import Command, Composite, EditTerritory, Set
 from desktop_planner.core.compare import assignment_names
 from desktop_planner.core.contiguity import ContiguityChecker
 from desktop_planner.core.model import UNASSIGNED, Plan, Scenario, Territory
-from desktop_planner.optimize import engine
+from desktop_planner.optimize import contiguous, engine
 from desktop_planner.optimize.plan_model import PlanModel, ProblemOptions, canonical_measure
 from desktop_planner.optimize.report import BalanceReport, build_report
 
@@ -40,10 +40,17 @@ class BalanceSettings:
     max_disruption_accounts: float | None = None  # share of accounts that may change territory
     max_disruption_potential: float | None = None  # share of potential that may change territory
     disruption_weight: float = 0.0  # cost of moving every account, in units of the nearest-home mean distance
-    require_contiguous: bool = False
+    # Every territory one piece of the account graph, by construction. None: yes for the travel objective;
+    # the longest-distance objective keeps its own method (contiguity there is a repair, asked for with True).
+    require_contiguous: bool | None = None
     time_limit_s: float = 60.0
     seed: int = 0
     candidates: int = 8  # territories (nearest homes, plus the current one) an account may go to
+
+    @property
+    def contiguous(self) -> bool:
+        """Whether the plan must be contiguous (what the report checks)."""
+        return self.require_contiguous if self.require_contiguous is not None else self.objective == "travel"
 
     def validated(self) -> "BalanceSettings":
         """A copy with canonical measure names; ValueError with a message for the user if anything is wrong."""
@@ -156,19 +163,31 @@ def balance(plan: Plan, scenario: Scenario, settings: BalanceSettings | None = N
     options = ProblemOptions(settings.measures, settings.candidates, settings.objective,
                              settings.max_disruption_accounts, settings.max_disruption_potential,
                              settings.disruption_weight)
-    outcome = engine.optimise(model, options, current, clock, settings, checker.edges)
+    if settings.objective == "travel" and settings.require_contiguous is not False:
+        outcome = contiguous.optimise(model, options, current, clock, settings, checker.edges)
+    else:
+        outcome = engine.optimise(model, options, current, clock, settings, checker.edges)
     clock.step(0.97, "Checking the result")
     after = Scenario(work.id, work.name, _territories_with_homes(model, work, settings.homes), work.assignment.copy(),
                      work.locked.copy())
     after.assignment = np.where(outcome.terr >= 0, model.tids[np.maximum(outcome.terr, 0)], UNASSIGNED)
     forced = _forced_shares(plan, model, current, after)
-    report = build_report(
-        plan, baseline, after, baseline, settings.measures, checker,
-        {"accounts": settings.max_disruption_accounts, "potential": settings.max_disruption_potential}, forced,
-        settings.require_contiguous, objective_name=outcome.objective_name, objective=outcome.objective,
-        lower_bound=outcome.bound, time_s=clock.elapsed(), cancelled=clock.cancelled,
-        time_limit_reached=not clock.cancelled and clock.remaining() <= 0, method=outcome.method,
-        notes=outcome.notes)
+    fields = dict(objective_name=outcome.objective_name, objective=outcome.objective, lower_bound=outcome.bound,
+                  time_s=clock.elapsed(), cancelled=clock.cancelled,
+                  time_limit_reached=not clock.cancelled and clock.remaining() <= 0, method=outcome.method,
+                  notes=outcome.notes)
+    budgets = {"accounts": settings.max_disruption_accounts, "potential": settings.max_disruption_potential}
+    report = build_report(plan, baseline, after, baseline, settings.measures, checker, budgets, forced,
+                          settings.contiguous, **fields)
+    if not report.improved and set(work.territories) == set(baseline.territories):
+        # Never offer a worse plan as a result: keep the one the planner has, and say so.
+        after = Scenario(work.id, work.name, dict(scenario.territories), scenario.assignment.copy(),
+                         work.locked.copy())
+        report = build_report(plan, baseline, after, baseline, settings.measures, checker, budgets, forced,
+                              settings.contiguous, **{**fields, "notes": outcome.notes + [
+                                  "the best plan found was no better balanced and no shorter to drive than the "
+                                  "current one"]})
+        report.improved = False
     clock.step(1.0, "Done")
     return BalanceResult(after.assignment, after.territories, report)
 

@@ -4,7 +4,6 @@ centres -> again, until the plan is balanced by the project's own measures and n
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,7 +26,6 @@ MARGIN = 0.98
 MAX_ROUNDS = 6
 SETTLE_ROUNDS = 5
 RELOCATIONS = 1
-DEBUG = bool(os.environ.get("DP_OPT_DEBUG"))
 
 
 @dataclass
@@ -73,11 +71,7 @@ def optimise(model: PlanModel, options: ProblemOptions, current: np.ndarray, clo
     sol = Solution(problem, start.arc)
     threshold = start.threshold
     search = _Search(clock, graph, bottleneck)
-    if DEBUG:
-        _debug("start", problem, sol, clock)
     threshold = search.run(sol, threshold)
-    if DEBUG:
-        _debug("searched", problem, sol, clock)
     free = np.flatnonzero(problem.free)
     movable_centres = (~model.home_fixed).any()
     lp_margin = LP_MARGIN
@@ -101,13 +95,11 @@ def optimise(model: PlanModel, options: ProblemOptions, current: np.ndarray, clo
             moved = model.refresh_centres(terr, "potential") if movable_centres else 0
         if feasible and not moved:
             break
-        problem, sol = _rebuild(model, options, current, sol, graph)
+        problem, sol = rebuild(model, options, current, sol.terr, sol.problem.free, graph)
         relocate = moved and relocate_homes
         if moved and not relocate:  # medoids of territories without a rep home followed their accounts
             threshold = search.run(sol, threshold)
         feasible = float(violation(problem, sol.load).sum()) <= 1e-9
-        if DEBUG:
-            _debug(f"round {round_no}: {moved} centres moved", problem, sol, clock)
         if (feasible and not relocate) or bottleneck or clock.remaining() < 0.3 * settings.time_limit_s:
             if relocate:
                 threshold = search.run(sol, threshold)
@@ -121,15 +113,13 @@ def optimise(model: PlanModel, options: ProblemOptions, current: np.ndarray, clo
         again = _travel_start(problem, model, clock, notes, lp_margin, fallback=sol.arc)
         trial = Solution(again.problem, again.arc)
         search.run(trial, threshold)
-        if DEBUG:
-            _debug(f"round {round_no}: LP again (margin {lp_margin:.2f})", again.problem, trial, clock)
         if relocate or _better(trial, sol):
             sol, start, problem = trial, again, again.problem
         best.offer(model, sol, start)
         if not relocate and sol is not trial:
             break
     if best.restore(model, sol):  # a later round (new homes) ended worse than an earlier plan
-        problem, sol = _rebuild(model, options, current, best.solution(), graph)
+        problem, sol = rebuild(model, options, current, best.solution().terr, best.solution().problem.free, graph)
         start = best.start
     if graph is None and edges_for_tidy is not None and not clock.stop():
         clock.step(0.85, "Tidying detached pieces")
@@ -191,20 +181,16 @@ class _Best:
         return self.sol
 
 
-def _debug(what, problem, sol, clock) -> None:
-    from desktop_planner.optimize.problem import max_deviation
-    print(f"{what}: max dev {np.round(max_deviation(problem, sol.load), 4)}, violation "
-          f"{float(violation(problem, sol.load, MARGIN).sum()):.4f}, cost {sol.cost:.3f}, t={clock.elapsed():.1f}")
-
-
-def _rebuild(model: PlanModel, options: ProblemOptions, current: np.ndarray, sol: Solution,
-             graph: Graph | None) -> tuple[AssignmentProblem, Solution]:
-    """The problem for the model's present hops and centres, with the solution carried over (its own arcs and,
-    for contiguity repair, the territories each account touches are always arcs)."""
-    terr, free = sol.terr, np.flatnonzero(sol.problem.free)
+def rebuild(model: PlanModel, options: ProblemOptions, current: np.ndarray, terr: np.ndarray, free: np.ndarray,
+            graph: Graph | None) -> tuple[AssignmentProblem, Solution]:
+    """The problem for the model's present hops and centres, with the assignment `terr` carried over (its own
+    arcs and, for contiguity repair, the territories each account touches are always arcs). `free`: bool per
+    account."""
+    is_free = free
+    free = np.flatnonzero(free)
     extra_u, extra_t = [free], [terr[free]]
     if graph is not None:
-        touching = sol.problem.free[graph.a] & (terr[graph.b] >= 0)
+        touching = is_free[graph.a] & (terr[graph.b] >= 0)
         extra_u.append(graph.a[touching])
         extra_t.append(terr[graph.b[touching]])
     problem = build_problem(model, options, current, (np.concatenate(extra_u), np.concatenate(extra_t)))
@@ -216,7 +202,7 @@ def _rebuild(model: PlanModel, options: ProblemOptions, current: np.ndarray, sol
 def _objective_name(options: ProblemOptions) -> str:
     if options.objective == "max_distance":
         return "longest distance to home (km)"
-    return "workload-weighted mean distance to home (km)" + (
+    return "visit-weighted mean distance to home (km)" + (
         " + disruption penalty" if options.disruption_weight > 0 else "")
 
 

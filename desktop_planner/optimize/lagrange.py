@@ -26,7 +26,7 @@ def consistent(problem: AssignmentProblem, duals: Duals) -> Duals:
     p = problem
     share = np.isnan(p.target) & p.constrained[None, :]
     tol = p.tolerance[:, None]
-    total = np.where(share, duals.upper * (1 + tol) + duals.lower * (1 - tol), 0.0).sum(axis=1) / max(p.k, 1)
+    total = (np.where(share, duals.upper * (1 + tol) + duals.lower * (1 - tol), 0.0) * p.share).sum(axis=1)
     return Duals(np.minimum(duals.upper, 0.0), np.maximum(duals.lower, 0.0), total, np.minimum(duals.budget, 0.0))
 
 

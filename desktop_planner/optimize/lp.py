@@ -5,7 +5,7 @@ so that "an equal share of the total" stays linear when contributions depend on 
 
     sum over a unit's arcs x_a = 1                                  (every free unit assigned once)
     t_m - sum_a w_ma x_a = fixed total of measure m
-    (1 - tol) T_mk <= fixed_mk + sum over arcs into k of w_ma x_a <= (1 + tol) T_mk,   T_mk = t_m / K or a capacity
+    (1 - tol) T_mk <= fixed_mk + sum over arcs into k of w_ma x_a <= (1 + tol) T_mk,   T_mk = t_m x share_k (1 / K, or a rep's capacity share)
     sum over arcs that leave the current territory of q_a x_a <= budget (+ forced moves)
 
 The LP's optimum is a lower bound on every integer plan's cost; a basic optimum splits at most one unit per
@@ -107,7 +107,7 @@ def build_rows(problem: AssignmentProblem, tolerance_scale: float = 1.0, soft: b
                 add(table[j, ks], slack_col + np.arange(len(ks)), np.full(len(ks), -float(side)))
                 slack_col += len(ks)
             factor = 1 + side * tol
-            add(table[j, ks[share]], np.full(int(share.sum()), A + j), np.full(int(share.sum()), -factor / K))
+            add(table[j, ks[share]], np.full(int(share.sum()), A + j), -factor * p.share[j, ks[share]])
             rhs = np.where(share, 0.0, factor * np.nan_to_num(p.target[j, ks])) - p.fixed_load[j, ks]
             lo.append(np.full(len(ks), -np.inf) if side > 0 else rhs)
             hi.append(rhs if side > 0 else np.full(len(ks), np.inf))

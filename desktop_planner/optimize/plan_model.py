@@ -16,6 +16,8 @@ from scipy.spatial import cKDTree
 from desktop_planner.core.geo import chord_to_km, lonlat_to_unit_xyz
 from desktop_planner.core.geometry_stats import hull_area_km2, weighted_medoid
 from desktop_planner.core.measures import BHH_CONSTANT, MeasureEngine
+from desktop_planner.core.measures import capacity_shares
+from desktop_planner.core.travel import land_mass, visit_is_flight, visit_travel_hours
 from desktop_planner.core.model import Plan, Scenario, territory_index
 from desktop_planner.optimize.hops import HopTerm
 from desktop_planner.optimize.problem import Arcs, AssignmentProblem
@@ -48,7 +50,11 @@ class PlanModel:
     hop_km: np.ndarray  # (K,) BHH local hop per visit
     visits: np.ndarray
     service: np.ndarray
-    weight: np.ndarray  # (n,) workload used to weight distances in the objective
+    weight: np.ndarray  # (n,) visits a year: the objective is the visit-weighted distance to home
+    work_weight: np.ndarray  # (n,) workload at the nearest home: where optimised homes are pulled
+    account_land: np.ndarray  # (n,) land mass of each account (flights: core/travel.py)
+    average_workload: float = 0.0  # total workload / K of the last plan refresh_hops saw: reps without a
+    # capacity stand for it in the capacity shares, as in MeasureEngine
     distance_matrix: np.ndarray | None = None  # (n, K) to each home, or (n, n) between accounts
 
     @classmethod
@@ -78,8 +84,8 @@ class PlanModel:
         tidx = territory_index(tids, scenario.assignment)
         empty = np.bincount(tidx[tidx >= 0], minlength=k) == 0
         model = cls(plan, scenario, tids, np.array([not t.locked for t in territories], dtype=bool),
-                    home_xyz, home_fixed, np.full(k, -1), np.zeros(k), visits, service, np.zeros(n),
-                    distance_matrix)
+                    home_xyz, home_fixed, np.full(k, -1), np.zeros(k), visits, service, visits, np.zeros(n),
+                    land_mass(plan.accounts.lon, plan.accounts.lat), distance_matrix=distance_matrix)
         xyz = plan.accounts.xyz
         if (~home_fixed).any():
             # Centres the optimizer may move start at an account: the nearest to the current centre, or for
@@ -96,7 +102,7 @@ class PlanModel:
             model.home_xyz[~home_fixed] = xyz[model.home_row[~home_fixed]]
         model.refresh_hops(scenario.assignment)
         nearest = model.nearest_territories(np.arange(n), 1)[:, 0]
-        model.weight = model.workload(np.arange(n), nearest)
+        model.work_weight = model.workload(np.arange(n), nearest)
         return model
 
     @property
@@ -123,11 +129,18 @@ class PlanModel:
                         self.great_circle(units, terrs))
 
     def workload(self, units: np.ndarray, terrs: np.ndarray) -> np.ndarray:
-        """Hours of the account in that territory: service plus its share of the travel (as MeasureEngine)."""
-        s = self.settings
-        travel_km = s.circuity * self.visits[units] * (2.0 * self.great_circle(units, terrs) / s.stops_per_day
-                                                       + self.hop_km[terrs])
-        return self.service[units] + travel_km / s.speed_kmh
+        """Hours of the account in that territory: service plus its visits' travel, by the same functions as
+        MeasureEngine (overnight rule, flights)."""
+        distance = self.great_circle(units, terrs)
+        flight = visit_is_flight(None, None, None, None, distance, self.settings,
+                                 account_land=self.account_land[units], home_land=self.home_land()[terrs])
+        return self.service[units] + self.visits[units] * visit_travel_hours(distance, self.hop_km[terrs],
+                                                                             self.settings, flight)
+
+    def home_land(self) -> np.ndarray:
+        """Land mass of each home (homes the optimizer places move, so this follows home_xyz)."""
+        x, y, z = self.home_xyz.T
+        return land_mass(np.degrees(np.arctan2(y, x)), np.degrees(np.arcsin(np.clip(z, -1.0, 1.0))))
 
     def nearest_territories(self, units: np.ndarray, count: int, only: np.ndarray | None = None) -> np.ndarray:
         """(len(units), count) territory indices by increasing distance from each unit's location."""
@@ -146,13 +159,15 @@ class PlanModel:
             members = order[bounds[j]:bounds[j + 1]]
             area = hull_area_km2(ea[members])
             self.hop_km[j] = BHH_CONSTANT * np.sqrt(area / len(members)) if len(members) else 0.0
+        assigned = np.flatnonzero(tidx >= 0)
+        self.average_workload = float(self.workload(assigned, tidx[assigned]).sum()) / max(self.k, 1)
 
     def refresh_centres(self, terr: np.ndarray, by: str) -> int:
         """Move every movable centre to the weighted medoid of its accounts (Cooper's alternating
         location-allocation step); `by` 'workload' (optimised homes) or 'potential' (the measure's medoid).
         Returns how many centres moved."""
         xyz = self.plan.accounts.xyz
-        weights = self.weight if by == "workload" else self.plan.accounts.potential
+        weights = self.work_weight if by == "workload" else self.plan.accounts.potential
         order = np.argsort(terr, kind="stable")
         bounds = np.searchsorted(terr[order], np.arange(self.k + 1))
         moved = 0
@@ -229,7 +244,7 @@ def build_problem(model: PlanModel, options: ProblemOptions, current: np.ndarray
         nearest_work = model.workload(units, near[:, 0])
         rank = np.tile(np.arange(near.shape[1]), len(units))
         work = model.workload(cand_units, cand_terrs)
-        mean_target = (float(nearest_work.sum()) + float(model.weight[~free].sum())) / max(k, 1)
+        mean_target = (float(nearest_work.sum()) + float(model.work_weight[~free].sum())) / max(k, 1)
         keep = ((rank < 2) | (work <= MAX_WORKLOAD_RATIO * np.repeat(nearest_work, near.shape[1]))
                 | (work <= SMALL_UNIT_SHARE * mean_target))
         cand_units, cand_terrs = cand_units[keep], cand_terrs[keep]
@@ -240,7 +255,7 @@ def build_problem(model: PlanModel, options: ProblemOptions, current: np.ndarray
         keep = free[extra[0]] & model.open[extra[1]]
         arc_units.append(extra[0][keep])
         arc_terrs.append(extra[1][keep])
-    # Costs in km: the workload-weighted mean distance of the free accounts. A disruption weight of 1 makes
+    # Costs in km: the visit-weighted mean distance of the free accounts. A disruption weight of 1 makes
     # moving every account cost as much as that mean distance with every account at its nearest home.
     cost_scale = max(float(model.weight[units].sum()), 1e-12)
     best = model.weight[units] * model.distance(units, near[:, 0]) if len(units) else np.zeros(0)
@@ -253,12 +268,16 @@ def build_problem(model: PlanModel, options: ProblemOptions, current: np.ndarray
     if options.max_disruption_potential is not None:
         budgets.append((q_potential, options.max_disruption_potential))
     target = np.full((len(names), k), np.nan)
+    share = np.full((len(names), k), 1.0 / max(k, 1))
     if "workload_hours" in names:
+        # Capacity is a share, not an absolute target: a team over capacity as a whole balances utilisation.
         capacity = np.array([scenario.territories[t].capacity_hours or np.nan for t in model.tids.tolist()])
-        target[names.index("workload_hours")] = capacity
+        shares = capacity_shares(capacity, model.average_workload)
+        if shares is not None:
+            share[names.index("workload_hours")] = shares
     problem = AssignmentProblem(
         n=n, k=k, arcs=arcs, measure_names=names, tolerance=np.array([options.measures[m] for m in names]),
-        target=target, free=free, fixed_terr=fixed_terr, constrained=model.open.copy(), current=current,
+        target=target, share=share, free=free, fixed_terr=fixed_terr, constrained=model.open.copy(), current=current,
         move_weight=np.array([q for q, _ in budgets]).reshape(len(budgets), n),
         move_budget=np.array([b for _, b in budgets]), evaluate=evaluate)
     if "workload_hours" in names:

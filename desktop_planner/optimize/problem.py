@@ -5,7 +5,8 @@ Units (accounts, bricks, basic areas) are assigned to territories 0..K-1. A unit
 the unit's contribution to that territory's load. Contributions may depend on the territory (an account's
 workload includes the travel from that territory's home), which is what makes balancing workload more than
 splitting a fixed weight. A territory's load must lie within ±tolerance of its target: an absolute target
-(a rep's capacity) or an equal share of the plan's total (which then depends on the assignment too).
+(rarely: a sub-problem's) or a share of the plan's total (which then depends on the assignment too): an equal
+share, or a rep's capacity over the team's (DESIGN.md: target_k = total x cap_k / sum of cap).
 
 Units that are not free (locked accounts, accounts of locked territories) keep their territory and count in
 the loads as constants. The disruption constraint limits the summed move weight of the units that leave
@@ -66,7 +67,7 @@ class AssignmentProblem:
     arcs: Arcs
     measure_names: list[str]
     tolerance: np.ndarray  # (m,)
-    target: np.ndarray  # (m, K): absolute target, NaN = an equal share of the total
+    target: np.ndarray  # (m, K): absolute target, NaN = the territory's share of the total
     free: np.ndarray  # bool (n,)
     fixed_terr: np.ndarray  # int (n,): territory of each unit that is not free (-1: stays unassigned)
     constrained: np.ndarray  # bool (K,): territories whose balance is enforced
@@ -77,9 +78,12 @@ class AssignmentProblem:
     skip_fixed: bool = False  # the caller sets fixed_load itself (sub-problems)
     hop: "HopTerm | None" = None  # the workload's BHH term, evaluated exactly by the search
     length_of: Evaluator | None = None  # (units, territories) -> distance, for the longest-distance objective
+    share: np.ndarray | None = None  # (m, K) each territory's share of the total (None: 1 / K each)
     fixed_load: np.ndarray = field(init=False)  # (m, K) loads of the units that are not free
 
     def __post_init__(self) -> None:
+        if self.share is None:
+            self.share = np.full((len(self.measure_names), self.k), 1.0 / max(self.k, 1))
         if self.arcs.leave is None:
             a = self.arcs
             self.arcs.leave = self.move_weight[:, a.unit] * (a.terr != self.current[a.unit])[None, :]
@@ -173,8 +177,8 @@ class Solution:
 
 
 def targets(problem: AssignmentProblem, load: np.ndarray) -> np.ndarray:
-    """(m, K) targets for the given loads: absolute where set, else the total over K."""
-    share = load.sum(axis=1, keepdims=True) / max(problem.k, 1)
+    """(m, K) targets for the given loads: absolute where set, else the territory's share of the total."""
+    share = load.sum(axis=1, keepdims=True) * problem.share
     return np.where(np.isnan(problem.target), share, problem.target)
 
 
@@ -205,7 +209,7 @@ def soft_penalty(problem: AssignmentProblem, strength: float = 1_000.0) -> np.nd
         np.minimum.at(least[j], a.unit, a.weights[j])
     least = np.where(np.isfinite(least), least, 0.0)
     load = problem.fixed_load.sum(axis=1) + least.sum(axis=1)
-    target = np.where(np.isnan(problem.target), load[:, None] / max(problem.k, 1), problem.target)
+    target = np.where(np.isnan(problem.target), load[:, None] * problem.share, problem.target)
     cheapest = np.full(problem.n, np.inf)
     np.minimum.at(cheapest, a.unit, a.cost)
     scale = float(np.abs(np.where(np.isfinite(cheapest), cheapest, 0.0)).sum()) + 1e-9

@@ -9,8 +9,9 @@ import numpy as np
 
 from desktop_planner.core.compare import disruption
 from desktop_planner.core.contiguity import ContiguityChecker
-from desktop_planner.core.measures import MeasureEngine, Measures
+from desktop_planner.core.measures import MeasureEngine, Measures, headcount_gap_text
 from desktop_planner.core.model import Plan, Scenario
+from desktop_planner.optimize.shortfalls import explain_shortfalls
 
 
 @dataclass
@@ -28,7 +29,7 @@ class MeasureBalance:
 @dataclass
 class BalanceReport:
     measures: dict[str, MeasureBalance]
-    compactness_before_km: float
+    compactness_before_km: float  # visit-weighted mean distance from accounts to their rep's home
     compactness_after_km: float
     accounts_moved: int
     disruption_accounts: float  # share of accounts whose territory changed
@@ -46,11 +47,18 @@ class BalanceReport:
     time_limit_reached: bool = False
     method: str = ""
     notes: list[str] = field(default_factory=list)
+    distance_p95_before_km: float = 0.0  # visit-weighted 95th percentile of the same distances
+    distance_p95_after_km: float = 0.0
+    shortfalls: list[str] = field(default_factory=list)  # territories outside their band, and why
+    headcount: str | None = None  # "Work for 15.6 reps at capacity; you have 12."
+    improved: bool = True  # better than the plan it started from on the balanced measures, or on travel
 
     @property
     def gap(self) -> float | None:
-        """(objective - bound) / objective: how far the plan can be from the best possible, at most."""
-        if self.lower_bound is None or not np.isfinite(self.lower_bound) or self.objective <= 0:
+        """(objective - bound) / objective: how far the plan can be from the best possible, at most. None when
+        there is no usable bound (a bound must be positive and below the objective to say anything)."""
+        if (self.lower_bound is None or not np.isfinite(self.lower_bound) or self.lower_bound <= 0
+                or self.objective <= 0 or self.lower_bound > self.objective * (1 + 1e-9)):
             return None
         return max(0.0, (self.objective - self.lower_bound) / self.objective)
 
@@ -69,20 +77,26 @@ class BalanceReport:
                          + (f" ({m.locked_out_of_band} locked territories out of band)" if m.locked_out_of_band
                             else ""))
         lines.append(f"compactness      {self.compactness_before_km:.1f} km -> {self.compactness_after_km:.1f} km "
-                     "(workload-weighted mean distance to home)")
+                     f"(visit-weighted mean distance to home; 95th percentile {self.distance_p95_before_km:.0f} "
+                     f"-> {self.distance_p95_after_km:.0f} km)")
         lines.append(f"disruption       {self.accounts_moved:,} accounts moved: {self.disruption_accounts:.1%} of "
                      f"accounts, {self.disruption_potential:.1%} of potential")
         lines.append(f"contiguity       territories in several pieces: {self.non_contiguous_before} -> "
                      f"{self.non_contiguous_after}")
-        bound = "n/a" if self.lower_bound is None else f"{self.lower_bound:.3f}"
-        gap = "n/a" if self.gap is None else f"{self.gap:.2%}"
-        lines.append(f"objective        {self.objective_name} {self.objective:.3f}, lower bound {bound}, "
-                     f"gap at most {gap}")
+        objective = f"objective        {self.objective_name} {self.objective:.3f}"
+        if self.gap is not None:
+            objective += f", lower bound {self.lower_bound:.3f} (gap at most {self.gap:.1%})"
+        lines.append(objective)
         state = "cancelled, best plan so far" if self.cancelled else (
             "time limit reached" if self.time_limit_reached else "done")
         lines.append(f"time             {self.time_s:.1f} s ({state}; {self.method})")
+        if not self.improved:
+            lines.append("result           NO BETTER PLAN FOUND: the current plan is kept")
         lines.append("result           " + ("FEASIBLE: every balanced measure within its tolerance"
                                             if self.feasible else "NOT FEASIBLE: " + "; ".join(self.problems)))
+        lines.extend(f"short            {line}" for line in self.shortfalls)
+        if self.headcount:
+            lines.append(f"headcount        {self.headcount}")
         lines.extend(f"note             {n}" for n in self.notes)
         return "\n".join(lines)
 
@@ -130,7 +144,15 @@ def build_report(plan: Plan, before: Scenario, after: Scenario, baseline: Scenar
     movable_unassigned = int(((after.assignment == -1) & ~after.locked).sum())
     if movable_unassigned:
         problems.append(f"{movable_unassigned} accounts are unassigned")
+    shortfalls = []
+    for name, tol in tolerances.items():
+        shortfalls += explain_shortfalls(plan, after, ma, name, tol, open_after)
+    improved = any(m.max_abs_deviation_after < m.max_abs_deviation_before - 1e-3 for m in measures.values()) or (
+        all(m.max_abs_deviation_after <= m.max_abs_deviation_before + 1e-9 for m in measures.values())
+        and ma.compactness_km < mb.compactness_km - 1e-6)
     return BalanceReport(
+        distance_p95_before_km=mb.distance_p95_km, distance_p95_after_km=ma.distance_p95_km, shortfalls=shortfalls,
+        headcount=headcount_gap_text(ma), improved=improved,
         measures=measures, compactness_before_km=mb.compactness_km, compactness_after_km=ma.compactness_km,
         accounts_moved=d.accounts_moved, disruption_accounts=d.account_share, disruption_potential=d.potential_share,
         non_contiguous_before=pieces_before, non_contiguous_after=pieces_after, unassigned_after=ma.unassigned,

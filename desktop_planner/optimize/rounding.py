@@ -109,7 +109,7 @@ def _mip_round(problem: AssignmentProblem, arc: np.ndarray, open_arcs: np.ndarra
                     start=np.searchsorted(a.unit[idx], np.arange(problem.n + 1)), leave=a.leave[:, idx])
     sub = AssignmentProblem(
         n=problem.n, k=problem.k, arcs=sub_arcs, measure_names=problem.measure_names, tolerance=problem.tolerance,
-        target=problem.target, free=selected, fixed_terr=np.where(selected, -1, 0), constrained=problem.constrained,
+        target=problem.target, share=problem.share, free=selected, fixed_terr=np.where(selected, -1, 0), constrained=problem.constrained,
         current=problem.current, move_weight=problem.move_weight, move_budget=np.zeros(len(problem.move_budget)),
         skip_fixed=True)
     sub.fixed_load = fixed_load

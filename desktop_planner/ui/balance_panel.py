@@ -18,7 +18,7 @@ from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QSplitter,
                                QTableView, QVBoxLayout, QWidget)
 
-from desktop_planner.core.measures import DEVIATION_MEASURES, Measures
+from desktop_planner.core.measures import DEVIATION_MEASURES, Measures, headcount_gap_text
 from desktop_planner.core.model import Territory
 
 MEASURE_LABELS = {"accounts": "Accounts", "potential": "Potential", "service_hours": "Service hours",
@@ -69,6 +69,11 @@ def format_percent(fraction: float) -> str:
     return f"{fraction * 100:+.1f} %"
 
 
+def format_utilisation(fraction: float) -> str:
+    """Workload over capacity, e.g. "104 %"; blank for NaN (no capacity)."""
+    return "" if fraction != fraction else f"{fraction * 100:.0f} %"
+
+
 @dataclass(frozen=True)
 class _Column:
     title: str
@@ -84,11 +89,14 @@ COLUMNS = (
     _Column("Service h", "service_hours", "Visit hours a year"),
     _Column("Travel h", "travel_hours", "Estimated travel hours a year"),
     _Column("Workload h", "workload_hours", "Service plus travel hours a year"),
+    _Column("Util %", None, "Utilisation: workload as a share of the rep's capacity; shown when capacities are "
+                            "set, blank for a territory without one"),
     _Column("Pieces", None, "A territory split into separate pieces (its accounts are not one connected area) "
                             "shows how many; blank when it is in one piece"),
     _Column("Dev %", None, "Deviation of the chosen measure from its target; green within the tolerance"),
 )
 NAME_COLUMN, REP_COLUMN, PIECES_COLUMN, DEVIATION_COLUMN = 0, 1, len(COLUMNS) - 2, len(COLUMNS) - 1
+UTIL_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "Util %")
 _NUMERIC_ALIGNMENT = int(Qt.AlignRight | Qt.AlignVCenter)
 _DISPLAY, _DECORATION, _ALIGNMENT, _BACKGROUND, _FOREGROUND = (
     int(role) for role in (Qt.DisplayRole, Qt.DecorationRole, Qt.TextAlignmentRole, Qt.BackgroundRole,
@@ -121,6 +129,7 @@ class BalanceTableModel(QAbstractTableModel):
         columns[REP_COLUMN] = [t.rep_name or "" for t in territories]
         columns[DEVIATION_COLUMN] = [format_percent(d) for d in measures.deviations[measure].tolist()]
         columns[PIECES_COLUMN] = [f"⚠ {self.pieces[t]}" if self.pieces.get(t, 1) > 1 else "" for t in ids]
+        columns[UTIL_COLUMN] = [format_utilisation(u) for u in measures.utilisation.tolist()]
         in_band = measures.in_band(measure).tolist()
         reset = ids != self.territory_ids
         measure_changed = measure != self.measure
@@ -339,6 +348,9 @@ class BalancePanel(QWidget):
         self.model.update(m, self._territories, self._colors, measure)
         if reset:
             self._select_active_row()
+        has_capacity = bool(np.isfinite(m.capacity_hours).any())
+        if self.table.isColumnHidden(UTIL_COLUMN) == has_capacity:  # utilisation only means something then
+            self.table.setColumnHidden(UTIL_COLUMN, not has_capacity)
         if self._sized_for != self.model.territory_ids:
             # Fit the columns to their contents once per set of territories, not on every preview step.
             self._sized_for = self.model.territory_ids
@@ -383,10 +395,16 @@ class BalancePanel(QWidget):
         colour = "#a01c1c" if largest > m.tolerance + 1e-12 else "#1b6e2a"
         in_band = int(m.in_band(measure).sum())
         unassigned = f"<b>{m.unassigned:,}</b>" if m.unassigned else "0"
+        nights, flights = float(m.values["nights"].sum()), float(m.values["flights"].sum())
+        away = (f" &nbsp;·&nbsp; <b>{nights:,.0f}</b> nights away, <b>{flights:,.0f}</b> flown visits a year"
+                if nights >= 0.5 or flights >= 0.5 else "")
+        gap = headcount_gap_text(m)
         return (f"Largest deviation <b style='color:{colour}'>{largest * 100:.1f} %</b> &nbsp;·&nbsp; "
                 f"CV <b>{m.cv(measure):.3f}</b> &nbsp;·&nbsp; in band <b>{in_band}/{m.k}</b> "
                 f"(±{m.tolerance * 100:.0f} %)<br>Unassigned {unassigned} &nbsp;·&nbsp; "
-                f"compactness {m.compactness_km:,.1f} km")
+                f"visit-weighted mean distance to home <b>{m.compactness_km:,.1f} km</b>, "
+                f"p95 <b>{m.distance_p95_km:,.1f} km</b>{away}"
+                + (f"<br><b style='color:#a01c1c'>{gap}</b>" if gap else ""))
 
     def _select_active_row(self) -> None:
         ids = self.model.territory_ids

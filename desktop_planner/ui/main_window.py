@@ -27,7 +27,8 @@ from desktop_planner.ui.app import DemoOptionsDialog, DemoProjectJob, empty_plan
 from desktop_planner.ui.balance_panel import BalancePanel
 from desktop_planner.ui.controller import GestureController, Session
 from desktop_planner.ui.map import MapView
-from desktop_planner.ui import balance_dialog, view_options
+from desktop_planner.ui import view_options
+from desktop_planner.ui.dialogs import auto_balance
 
 PROJECT_FILTER = "Territory plans (*.tplan);;All files (*)"
 MAX_RECENT = 8
@@ -69,7 +70,7 @@ class MainWindow(QMainWindow):
         self.coverage_dock = coverage_dock.install(self)
         self.workshop = workshop.install(self)
         self.view_options = view_options.install(self)  # regions, homes, heat, travel lines; travel settings
-        balance_dialog.install(self)  # Scenario > Auto-balance…
+        self.auto_balance = auto_balance.install(self)  # Scenario > Auto-balance…, run in a separate process
         file_menu.install_menus(self, self.menus["file"])  # last: it moves the "export" action others insert before
         self.setWindowTitle("Desktop Planner")
         self._update_undo_actions()

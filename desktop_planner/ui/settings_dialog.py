@@ -1,5 +1,5 @@
 """The project's travel and workload settings (DESIGN.md, "Measures"): stops a day, circuity, speed, the balance
-tolerance and the visit defaults, per project and per segment.
+tolerance, the visit defaults (per project and per segment), the overnight limit and flights.
 
 The dialog shows the current values and checks every edit against the same rules as the project file
 (Settings.validate): a value that cannot be used is named under the form and OK stays disabled until it is
@@ -27,6 +27,14 @@ FIELDS = (
     ("tolerance", "Balance tolerance", " %", 1, 1, "A territory is in balance within this deviation from target"),
     ("default_visits_per_year", "Visits a year", "", 1, 1, "Default for accounts without their own figure or segment"),
     ("default_visit_minutes", "Minutes a visit", " min", 0, 5, "Default for accounts without their own figure or segment"),
+    ("overnight_km", "Overnight beyond", " road km", 0, 10,
+     "One-way road distance (straight line × circuity) beyond which a visit is an overnight trip: its drive is "
+     "charged as if at this distance and a night away is counted"),
+    ("night_hours", "Hours per night away", " h", 1, 0.5, "Working hours charged per night away (0: counted only)"),
+    ("flight_km", "Fly beyond", " km straight line", 0, 50,
+     "Straight-line distance beyond which a visit is flown; visits across open water (Hawaii, Alaska, "
+     "Puerto Rico) are flown at any distance"),
+    ("flight_hours", "Hours per flown visit", " h", 1, 0.5, "Travel hours of one flown visit, instead of driving"),
 )
 PERCENT_FIELDS = ("tolerance",)  # shown in percent, stored as a fraction
 

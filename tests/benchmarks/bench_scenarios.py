@@ -7,43 +7,19 @@ dock's table, summary and the moves drawn on the map.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-from pathlib import Path
-
 import numpy as np
+from PySide6.QtWidgets import QApplication
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-from PySide6.QtCore import QSettings  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
-
-from desktop_planner.core.commands import SetAssignment  # noqa: E402
-from desktop_planner.ui.app import ensure_app  # noqa: E402
-from desktop_planner.ui.main_window import MainWindow  # noqa: E402
-from tests.benchmarks.projects import bench_project  # noqa: E402
+from desktop_planner.core.commands import SetAssignment
+from tests.benchmarks.windows import bench_window
 
 SWITCH_TARGET_MS, COMPARE_TARGET_MS = 200.0, 500.0
 MOVED_SHARE = 0.10
 
 
 def run(bench) -> None:
-    ensure_app()
-    with tempfile.TemporaryDirectory() as folder:
-        QSettings.setDefaultFormat(QSettings.IniFormat)
-        QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, folder)
-        path = Path(folder) / "bench.tplan"
-        shutil.copyfile(bench_project(100_000, 50), path)  # the cached project stays as built
-        window = MainWindow()
-        window.resize(1600, 1000)
-        window.load_project(path)
-        window.show()
-        QApplication.processEvents()
-        try:
-            _measure(bench, window)
-        finally:
-            window.close()
+    with bench_window(100_000, 50) as (window, _):
+        _measure(bench, window)
 
 
 def _measure(bench, window) -> None:

@@ -7,21 +7,10 @@ reported twice: the handling alone (what the spec times) and with the repaint th
 
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
-
 import numpy as np
+from PySide6.QtWidgets import QApplication
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-from PySide6.QtCore import QSettings  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
-
-from desktop_planner.io.demo import build_demo_plan  # noqa: E402
-from desktop_planner.store.project import ProjectFile  # noqa: E402
-from desktop_planner.ui.app import ensure_app  # noqa: E402
-from desktop_planner.ui.main_window import MainWindow  # noqa: E402
+from tests.benchmarks.windows import bench_window
 
 N_ACCOUNTS, N_TERRITORIES = 100_000, 50
 PREVIEW_TARGET_MS, RELEASE_TARGET_MS = 16.0, 50.0
@@ -36,22 +25,8 @@ def lasso_hits(plan, centre_row: int, count: int) -> np.ndarray:
 
 
 def run(bench) -> None:
-    ensure_app()
-    with tempfile.TemporaryDirectory() as folder:
-        # The window remembers recent projects; keep the benchmark's out of the user's settings.
-        QSettings.setDefaultFormat(QSettings.IniFormat)
-        QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, folder)
-        path = Path(folder) / "bench.tplan"
-        ProjectFile.create(path, build_demo_plan(N_ACCOUNTS, N_TERRITORIES, seed=1, region="us")).close()
-        window = MainWindow()
-        window.resize(1600, 1000)
-        window.load_project(path)
-        window.show()
-        QApplication.processEvents()
-        try:
-            _measure(bench, window)
-        finally:
-            window.close()
+    with bench_window(N_ACCOUNTS, N_TERRITORIES) as (window, _):
+        _measure(bench, window)
 
 
 def _measure(bench, window) -> None:

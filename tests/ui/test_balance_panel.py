@@ -9,7 +9,8 @@ from PySide6.QtCore import Qt
 from desktop_planner.core.measures import MeasureEngine
 from desktop_planner.core.model import Territory
 from desktop_planner.ui.balance_panel import (COLUMNS, DEVIATION_COLUMN, IN_BAND_BACKGROUND, NAME_COLUMN,
-                                              OUT_OF_BAND_BACKGROUND, BalancePanel, format_number, format_percent)
+                                              OUT_OF_BAND_BACKGROUND, UTIL_COLUMN, BalancePanel, format_number,
+                                              format_percent)
 from desktop_planner.ui.controller import territory_colors
 from tests.conftest import make_plan
 
@@ -117,3 +118,31 @@ def test_set_active_selects_the_row_silently(shown, qtbot):
     with qtbot.assertNotEmitted(panel.territoryActivated):
         panel.set_active(list(plan.active.territories)[3])
     assert [i.row() for i in panel.table.selectionModel().selectedRows()] == [3]
+
+
+def test_util_column_appears_only_with_capacities(shown):
+    plan, panel, measures = shown
+    assert panel.table.isColumnHidden(UTIL_COLUMN)  # no capacities in the fixture
+    assert COLUMNS[UTIL_COLUMN].title == "Util %"
+    first = next(iter(plan.active.territories.values()))
+    plan.active.territories[first.id] = first.with_changes(capacity_hours=800.0)
+    territories = list(plan.active.territories.values())
+    m = MeasureEngine(plan).measures()
+    panel.show_measures(m, territories, territory_colors(territories))
+    assert not panel.table.isColumnHidden(UTIL_COLUMN)
+    assert cell(panel, 0, UTIL_COLUMN) == f"{m.values['workload_hours'][0] / 800 * 100:.0f} %"
+    assert cell(panel, 1, UTIL_COLUMN) == ""  # no capacity of its own
+
+
+def test_totals_show_visit_weighted_distance_p95_and_headcount(shown):
+    plan, panel, measures = shown
+    text = panel.totals.text()
+    assert f"visit-weighted mean distance to home <b>{measures.compactness_km:,.1f} km</b>" in text
+    assert f"p95 <b>{measures.distance_p95_km:,.1f} km</b>" in text
+    assert "reps at capacity" not in text
+    territories = [t.with_changes(capacity_hours=100.0) for t in plan.active.territories.values()]
+    plan.active.territories.update({t.id: t for t in territories})
+    m = MeasureEngine(plan).measures()
+    panel.show_measures(m, territories, territory_colors(territories))
+    needed = m.values["workload_hours"].sum() / 100.0
+    assert f"Work for {needed:.1f} reps at capacity; you have 4." in panel.totals.text()

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QColorDialog, QDialog, QFileDialog, QInputDialog,
                                QPushButton)
 
 from desktop_planner.core.commands import preview_assignment
-from desktop_planner.core.measures import MeasureEngine
+from desktop_planner.core.measures import MeasureEngine, capacity_shares
 from desktop_planner.store.project import ProjectFile
 from desktop_planner.ui import main_window as main_window_module
 from desktop_planner.ui.balance_panel import COLUMNS, DEVIATION_COLUMN, format_number, format_percent
@@ -273,7 +273,21 @@ def test_rep_capacity_and_typed_home(window, monkeypatch):
     territory = plan.active.territories[tid]
     assert (territory.rep_name, territory.capacity_hours) == ("Dana Reyes", 900.0)
     assert (territory.home_lon, territory.home_lat) == (-82.5, 40.25)
-    assert window.panel.displayed().targets["workload_hours"][1] == 900.0
+    # Capacity is a share of the total workload (target = total x share), not an absolute target. One rep of
+    # four has a capacity: fewer than half, so the other three are ordinary reps counting with the plan's
+    # average workload (total / K), and this rep's share is 900 / (900 + 3 x total / 4).
+    shown = window.panel.displayed()
+    workload = shown.values["workload_hours"]
+    total, k = float(workload.sum()), len(workload)
+    index = shown.territory_ids.tolist().index(tid)
+    capacities = np.full(k, np.nan)
+    capacities[index] = 900.0
+    shares = capacity_shares(capacities, total / k)
+    assert shares[index] == pytest.approx(900.0 / (900.0 + (k - 1) * total / k))
+    assert shown.targets["workload_hours"] == pytest.approx(total * shares)
+    assert shown.utilisation[index] == pytest.approx(workload[index] / 900.0)
+    others = np.arange(k) != index
+    assert np.isnan(shown.utilisation[others]).all()
 
 
 def test_home_picked_on_the_map(window, monkeypatch, qtbot):

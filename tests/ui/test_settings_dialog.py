@@ -75,3 +75,19 @@ def test_cancel_changes_nothing(window, monkeypatch):
     monkeypatch.setattr(SettingsDialog, "exec", lambda dialog: QDialog.Rejected)
     settings_dialog.edit_settings(window)
     assert len(window.session.history.undo_labels()) == steps
+
+
+def test_overnight_and_flight_settings_are_edited_and_checked(window):
+    settings = window.session.plan.settings
+    dialog = SettingsDialog(window, settings, ["SMB"])
+    assert dialog.boxes["overnight_km"].value() == settings.overnight_km == 250.0
+    assert dialog.boxes["flight_km"].value() == settings.flight_km
+    assert dialog.boxes["flight_hours"].value() == settings.flight_hours
+    dialog.boxes["overnight_km"].setValue(0)
+    assert not dialog.buttons.button(QDialogButtonBox.Ok).isEnabled() and "overnight_km" in dialog.error.text()
+    dialog.boxes["overnight_km"].setValue(300)
+    dialog.boxes["night_hours"].setValue(2)
+    command = dialog.command()
+    assert command.changes == {"overnight_km": 300.0, "night_hours": 2.0}
+    window.controller.do(command)
+    assert (window.session.plan.settings.overnight_km, window.session.plan.settings.night_hours) == (300.0, 2.0)

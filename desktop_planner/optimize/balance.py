@@ -34,8 +34,9 @@ HOMES = ("fixed", "optimize")
 
 @dataclass
 class BalanceSettings:
-    measures: dict[str, float] = field(default_factory=lambda: {"workload_hours": 0.05})  # measure -> tolerance
-    objective: str = "travel"  # least workload-weighted distance to home, or "max_distance": least longest
+    # measure -> tolerance; DESIGN's default band (the app and the CLI pass the project's own tolerance)
+    measures: dict[str, float] = field(default_factory=lambda: {"workload_hours": 0.10})
+    objective: str = "travel"  # least visit-weighted distance to home, or "max_distance": least longest
     homes: str = "fixed"  # keep rep homes, or "optimize": choose each territory's home among its accounts
     max_disruption_accounts: float | None = None  # share of accounts that may change territory
     max_disruption_potential: float | None = None  # share of potential that may change territory
@@ -118,7 +119,8 @@ class Clock:
         self.fraction = 0.0
 
     def remaining(self) -> float:
-        return max(0.0, self.deadline - time.perf_counter())
+        """Seconds left; none once cancelled, so that every phase that sizes its work by it stops too."""
+        return 0.0 if self.cancelled else max(0.0, self.deadline - time.perf_counter())
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.started

@@ -49,7 +49,7 @@ def optimise(model: PlanModel, options: ProblemOptions, current: np.ndarray, clo
         return Outcome(problem.fixed_terr.copy(), _objective_name(options), 0.0, None, "none", notes)
     balancer = _Balancer(model, problem, edges, options)
     free = problem.free
-    best: tuple[float, float, np.ndarray] | None = None
+    best: tuple[int, float, float, np.ndarray] | None = None
     attempts = 0
     for attempt, (start_kind, growth_margin, repair_margin) in enumerate(VARIANTS):
         clock.step(0.05 + 0.8 * attempt / len(VARIANTS), "Growing territories from the homes")
@@ -58,13 +58,15 @@ def optimise(model: PlanModel, options: ProblemOptions, current: np.ndarray, clo
         attempts += 1
         model.refresh_hops(_ids(model, terr))
         problem, sol = rebuild(model, options, current, terr, free, graph)
-        key = (round(float(violation(problem, sol.load).sum()), 9), sol.cost)
-        if best is None or key < best[:2]:
+        # Pieces first: the steps keep territories whole, and this keeps that promise even if one did not.
+        split = int((graph.pieces(terr, model.k)[0] > 1).sum())
+        key = (split, round(float(violation(problem, sol.load).sum()), 9), sol.cost)
+        if best is None or key < best[:3]:
             best = (*key, terr.copy())
         # Later variants only while they have time: each takes about as long as the first.
         if clock.stop() or clock.remaining() < 1.5 * clock.elapsed() / attempts:
             break
-    terr = best[2]
+    terr = best[3]
     model.refresh_hops(_ids(model, terr))
     problem, sol = rebuild(model, options, current, terr, free, graph)
     clock.step(0.9, "Computing the lower bound")

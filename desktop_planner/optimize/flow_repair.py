@@ -44,6 +44,8 @@ def _stays_connected(adj: Adjacency, terr: np.ndarray, i: int) -> bool:
         return False  # its last account (or an isolated one): never empty a territory this way
     if same.size == 1:
         return True
+    if _linked_around(adj, same):
+        return True
     # Search from one same-territory neighbour, without i, until every other one is found.
     goal = set(same.tolist())
     start = int(same[0])
@@ -133,7 +135,14 @@ def repair(terr: np.ndarray, adj: Adjacency, seeds: np.ndarray, free: np.ndarray
         ta, tb = terr[a], terr[b]
         cross = (ta != tb) & (ta >= 0) & (tb >= 0) & free[a] & free[b]
         cross &= open_[np.maximum(ta, 0)] & open_[np.maximum(tb, 0)]
-        pairs = np.unique(np.column_stack((ta[cross], tb[cross])), axis=0) if cross.any() else np.empty((0, 2), int)
+        # Boundary accounts per (giving, receiving) pair: one sort of the crossing edges a pass.
+        k = len(open_)
+        key = ta[cross] * k + tb[cross]
+        order = np.argsort(key, kind="stable")
+        key, giver = key[order], a[cross][order]
+        pair_keys, first = np.unique(key, return_index=True)
+        bounds = np.append(first, len(key))
+        pairs = np.column_stack((pair_keys // k, pair_keys % k)).astype(np.int64)
         flow = territory_flows(excess, pairs, home_km_between[pairs[:, 0], pairs[:, 1]] + 1.0, open_)
         last_moved = 0
         for e in np.argsort(-flow):
@@ -141,7 +150,8 @@ def repair(terr: np.ndarray, adj: Adjacency, seeds: np.ndarray, free: np.ndarray
             if amount <= 1e-9:
                 break
             src, dst = int(pairs[e, 0]), int(pairs[e, 1])
-            last_moved += _hand_over(terr, adj, src, dst, amount, protected, free, move_cost, work_in, a, b,
+            boundary = np.unique(giver[bounds[e]:bounds[e + 1]])
+            last_moved += _hand_over(terr, adj, src, dst, amount, protected, free, move_cost, work_in, boundary,
                                      may_move)
             if should_stop():
                 break
@@ -158,38 +168,59 @@ def repair(terr: np.ndarray, adj: Adjacency, seeds: np.ndarray, free: np.ndarray
     return terr, moved_total
 
 
+def _linked_around(adj: Adjacency, same: np.ndarray) -> bool:
+    """Whether the neighbours are joined to each other directly (around the account, as the triangles of
+    a triangulation join them): then taking the account out cannot split them. Cheap, and true for most
+    boundary accounts; the full search is needed only when it is false."""
+    members = set(same.tolist())
+    start = next(iter(members))
+    seen = {start}
+    stack = [start]
+    while stack:
+        u = stack.pop()
+        for v in adj.of(u).tolist():
+            if v in members and v not in seen:
+                seen.add(v)
+                stack.append(v)
+    return len(seen) == len(members)
+
+
 def _outside(dev: np.ndarray, tolerance: float) -> float:
     """How far the territories lie outside the band, squared: one territory far out weighs more than many a
     little out, so a pass that fixes many at the price of one is not taken for progress."""
     return float((np.maximum(np.abs(dev) - tolerance, 0.0) ** 2).sum())
 
 
-def _hand_over(terr, adj, src, dst, amount, protected, free, move_cost, work_in, a, b, may_move) -> int:
-    """Move boundary accounts of `src` that touch `dst` to `dst`, cheapest per hour first, until `amount`
-    hours of workload have gone (or no boundary account can go without splitting `src`)."""
+def _hand_over(terr, adj, src, dst, amount, protected, free, move_cost, work_in, rows, may_move) -> int:
+    """Move boundary accounts of `src` that touch `dst` (`rows`, found once a pass) to `dst`, cheapest per
+    hour first, until `amount` hours of workload have gone (or no boundary account can go without splitting
+    `src`). Accounts of `src` behind a moved one become boundary accounts and are tried next."""
     moved = 0
     handed = 0.0
     for _ in range(4):  # new boundary accounts appear as the border moves
-        edge = (terr[a] == src) & (terr[b] == dst)
-        rows = np.unique(a[edge])
-        rows = rows[free[rows] & ~protected[rows]]
+        rows = rows[(terr[rows] == src) & free[rows] & ~protected[rows]]
         if rows.size == 0:
             return moved
         # Cheapest per hour taken off the giving territory: accounts nearer the other home go first.
         relief = work_in(rows, src)
         key = move_cost(rows, src, dst) / np.maximum(relief, 1e-9)
-        progress = False
-        for r in rows[np.argsort(key, kind="stable")].tolist():
+        gone = []
+        for idx in np.argsort(key, kind="stable").tolist():
             if handed >= amount:
                 return moved
-            if terr[r] != src or not _stays_connected(adj, terr, r):
+            r = int(rows[idx])
+            # Still on the border (an earlier hand-over of this pass may have moved its neighbour in `dst`
+            # away) and not holding `src` together.
+            if terr[r] != src or not (terr[adj.of(r)] == dst).any() or not _stays_connected(adj, terr, r):
                 continue
             if may_move is not None and not may_move(r, src, dst):
                 continue
             terr[r] = dst
-            handed += float(work_in(np.array([r]), src)[0])
+            handed += float(relief[idx])
             moved += 1
-            progress = True
-        if not progress or handed >= amount:
+            gone.append(r)
+        if not gone or handed >= amount:
             return moved
+        behind = np.concatenate([adj.of(r) for r in gone])
+        rows = np.unique(behind[terr[behind] == src])
     return moved

@@ -138,9 +138,14 @@ class PlanModel:
                                                                              self.settings, flight)
 
     def home_land(self) -> np.ndarray:
-        """Land mass of each home (homes the optimizer places move, so this follows home_xyz)."""
-        x, y, z = self.home_xyz.T
-        return land_mass(np.degrees(np.arctan2(y, x)), np.degrees(np.arcsin(np.clip(z, -1.0, 1.0))))
+        """Land mass of each home (homes the optimizer places move, so this follows home_xyz; cached, as it
+        is asked for on every workload evaluation)."""
+        cached = getattr(self, "_home_land", None)
+        if cached is None or not np.array_equal(cached[0], self.home_xyz):
+            x, y, z = self.home_xyz.T
+            land = land_mass(np.degrees(np.arctan2(y, x)), np.degrees(np.arcsin(np.clip(z, -1.0, 1.0))))
+            self._home_land = cached = (self.home_xyz.copy(), land)
+        return cached[1]
 
     def nearest_territories(self, units: np.ndarray, count: int, only: np.ndarray | None = None) -> np.ndarray:
         """(len(units), count) territory indices by increasing distance from each unit's location."""

@@ -3,8 +3,8 @@ nearest-home assignment (the demo's own plan), plain k-means (scipy), and PySAL 
 extra: `pip install spopt`; skipped cleanly when absent, and above SPOPT_MAX_ACCOUNTS). Balance (largest
 workload deviation, CV), compactness and time; every figure by the project's own measures.
 
-Environment: DEMO_SIZES (default "10000x50,100000x200"), BALANCE_TIME_LIMIT (default 60 s), SPOPT_MAX_ACCOUNTS
-(default 10000).
+Environment: DEMO_SIZES (default "10000x50,100000x200"), BALANCE_TIME_LIMIT (default: the target, 30 s at 10k and
+120 s at 100k), SPOPT_MAX_ACCOUNTS (default 10000). Also how long Cancel takes to be answered.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from desktop_planner.optimize.report import private_plan
 from desktop_planner.store.project import ProjectFile
 from tests.benchmarks.projects import bench_project
 
-TARGET_S = {10_000: 10.0, 100_000: 60.0}
+TARGET_S = {10_000: 30.0, 100_000: 120.0}  # issue: a valid result within the time limit, at these sizes
+CANCEL_TARGET_S = 1.0
 
 
 def sizes() -> list[tuple[int, int]]:
@@ -38,7 +39,6 @@ def figures(plan, scenario: Scenario, checker: ContiguityChecker) -> dict:
 
 
 def run(bench) -> None:
-    limit = float(os.environ.get("BALANCE_TIME_LIMIT", "60"))
     spopt_max = int(os.environ.get("SPOPT_MAX_ACCOUNTS", "10000"))
     for n, k in sizes():
         with ProjectFile.open(bench_project(n, k)) as project:
@@ -66,13 +66,14 @@ def run(bench) -> None:
         else:
             print(f"   SKATER skipped above {spopt_max:,} accounts (SPOPT_MAX_ACCOUNTS)")
 
+        limit = float(os.environ.get("BALANCE_TIME_LIMIT", TARGET_S.get(n, 60.0)))
         for homes in ("fixed", "optimize"):
             settings = BalanceSettings(homes=homes, time_limit_s=limit)
             started = time.perf_counter()
             result = balance(plan, base, settings, graph_edges=edges)
             seconds = time.perf_counter() - started
             balanced = Scenario(base.id, base.name, result.territories, result.assignment, base.locked)
-            rows.append((f"auto-balance ±5 %, homes {homes}", figures(plan, balanced, checker), seconds,
+            rows.append((f"auto-balance ±10 %, homes {homes}", figures(plan, balanced, checker), seconds,
                          result.report))
 
         print(f"   {label}: {'method':<44} {'max dev':>8} {'CV':>6} {'compact km':>10} {'split':>5} "
@@ -90,7 +91,25 @@ def run(bench) -> None:
                 continue
             short = name.split(",")[1].strip()
             bench.record(f"balance {label}, {short}: time", seconds, "s", TARGET_S.get(n))
-            bench.record(f"balance {label}, {short}: largest workload deviation", 100 * f["dev"], "%", 5.0)
+            bench.record(f"balance {label}, {short}: largest workload deviation", 100 * f["dev"], "%", 10.0)
+            bench.record(f"balance {label}, {short}: territories in pieces", f["pieces"], "", 0.5)
             bench.record(f"balance {label}, {short}: compactness", f["compact"], "km")
             if report.gap is not None:
                 bench.record(f"balance {label}, {short}: gap to the lower bound", 100 * report.gap, "%")
+        _measure_cancel(bench, plan, base, edges, label)
+
+
+def _measure_cancel(bench, plan, base, edges, label: str) -> None:
+    """Cancel 3 s into a run: how long until balance() returns its best plan so far."""
+    asked: list[float] = []
+
+    def progress(fraction, message):
+        now = time.perf_counter()
+        if now - started > 3.0:
+            asked.append(asked[0] if asked else now)
+            return False
+        return True
+    started = time.perf_counter()
+    balance(plan, base, BalanceSettings(time_limit_s=300), progress=progress, graph_edges=edges)
+    waited = time.perf_counter() - asked[0] if asked else float("nan")
+    bench.record(f"balance {label}: Cancel answered after", waited, "s", CANCEL_TARGET_S)

@@ -36,6 +36,7 @@ BALANCE_TASK = balance_tasks.balance_task
 TRADEOFF_TASK = balance_tasks.tradeoff_task
 PROGRESS_STEPS = 1000
 DOCK_HEIGHT = (220, 300)  # pixels: the report's ten lines, or the chart, without crowding out the map
+PREVIEW_LABEL = "Auto-balance proposal: not applied yet"
 TITLES = {"balance": "Auto-balance", "tradeoff": "Auto-balance trade-off"}
 
 
@@ -77,6 +78,7 @@ class AutoBalance(QObject):
         self._run: _Run | None = None
         self._preview_run: _Run | None = None
         self._watched = None  # the controller whose changes end the preview
+        self._relabelled = None  # (the panel's preview label, its own text) while a proposal is shown
         self.dock.applyRequested.connect(self.apply)
         self.dock.discardRequested.connect(self.discard)
         self.dock.tradeoffRequested.connect(self._tradeoff_again)
@@ -270,9 +272,20 @@ class AutoBalance(QObject):
         verdict = Verdict.of(measure, before, after)
         self.proposal = Proposal(scenario, assignment, homes, command, verdict)
         controller.show_preview(after, assignment)
+        self._label_preview(controller)
         self.overlay.show(session.plan.accounts, scenario.assignment, assignment, controller.color_map(), before,
                           after)
         return self.proposal
+
+    def _label_preview(self, controller) -> None:
+        """The panel marks its figures "Preview: release to apply", words for a drag; a proposal is applied with
+        the dock's Apply."""
+        label = getattr(getattr(controller, "panel", None), "preview_label", None)
+        if label is None:
+            return
+        if self._relabelled is None:
+            self._relabelled = (label, label.text())
+        label.setText(PREVIEW_LABEL)
 
     def _show_dock(self, title: str) -> None:
         self.dock.setWindowTitle(title)
@@ -320,6 +333,13 @@ class AutoBalance(QObject):
         shown = self.proposal is not None
         self.proposal, self.points, self._preview_run = None, None, None
         self.overlay.clear()
+        if self._relabelled is not None:  # the panel's own words for a drag again
+            label, text = self._relabelled
+            self._relabelled = None
+            try:
+                label.setText(text)
+            except RuntimeError:  # the panel went with its session
+                pass
         if shown and redraw and self.window.controller is not None:
             self.window.controller.show_committed()
         self.dock.hide()

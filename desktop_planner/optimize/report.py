@@ -138,9 +138,13 @@ def build_report(plan: Plan, before: Scenario, after: Scenario, baseline: Scenar
             problems.append(f"disruption of {what} {share - forced.get(what, 0.0):.1%} exceeds the budget "
                             f"{budget:.1%}")
     pieces_before = int((~checker.contiguous(mb.territory_ids, before.assignment)).sum())
-    pieces_after = int((~checker.contiguous(ma.territory_ids, after.assignment)).sum())
+    split_after = ~checker.contiguous(ma.territory_ids, after.assignment)
+    pieces_after = int(split_after.sum())
     if require_contiguous and pieces_after:
-        problems.append(f"{pieces_after} territories are not contiguous")
+        # Named: usually locked accounts that hold a territory apart, which only the planner can change.
+        names = ", ".join(np.asarray(ma.names, dtype=object)[split_after][:6].tolist())
+        problems.append(f"{pieces_after} territories are not contiguous ({names}"
+                        + (", …" if pieces_after > 6 else "") + "; locked accounts may hold them apart)")
     movable_unassigned = int(((after.assignment == -1) & ~after.locked).sum())
     if movable_unassigned:
         problems.append(f"{movable_unassigned} accounts are unassigned")

@@ -112,6 +112,8 @@ class MovedRings(ScreenLayer):
         for color, rows in self._rings.items():
             px, py = view.to_pixels(self._x[rows], self._y[rows])
             inside = (px > -20) & (py > -20) & (px < width + 20) & (py < height + 20)
+            if not inside.any():
+                continue  # an empty polygon crashes drawPoints (seen zoomed in: segfault in paintEvent)
             pen = QPen(QColor(color), 2 * radius * view.dpr, Qt.SolidLine, Qt.RoundCap)
             painter.setPen(pen)
             painter.drawPoints(pg.functions.arrayToQPolygonF(px[inside], py[inside]))

@@ -48,31 +48,6 @@ def move_arrows(before: np.ndarray, after: np.ndarray, potential: np.ndarray, ce
     return sorted(arrows, key=lambda a: -a[4])[:MAX_ARROWS]
 
 
-class PreviewRings(MovedRings):
-    """MovedRings that skips a colour none of whose moved accounts is in view. MovedRings.paint hands
-    pyqtgraph's arrayToQPolygonF an empty array then, which raises inside paint() and (PySide6 6.11, pyqtgraph
-    0.14) kills the app with a segfault: zooming into the map while a proposal is shown did exactly that."""
-
-    def paint(self, painter, option, widget=None) -> None:
-        rings = self._rings
-        if not rings:
-            return
-        view = self.view_transform(painter)
-        width, height = painter.device().width() * view.dpr, painter.device().height() * view.dpr
-        shown = {}
-        for color, rows in rings.items():  # the same test as MovedRings.paint
-            px, py = view.to_pixels(self._x[rows], self._y[rows])
-            if np.any((px > -20) & (py > -20) & (px < width + 20) & (py < height + 20)):
-                shown[color] = rows
-        if not shown:
-            return
-        self._rings = shown
-        try:
-            super().paint(painter, option, widget)
-        finally:
-            self._rings = rings
-
-
 def centres_of(measures) -> dict[int, tuple[float, float]]:
     x, y = lonlat_to_mercator(measures.home_lon, measures.home_lat)
     return {int(tid): (float(cx), float(cy)) for tid, cx, cy in zip(measures.territory_ids.tolist(), x, y)
@@ -111,7 +86,7 @@ class PlanPreviewOverlay(QObject):
         super().__init__(map_view)
         self.map = map_view
         self.regions = regions
-        self.rings = PreviewRings(map_view.view_box)
+        self.rings = MovedRings(map_view.view_box)
         self.arrows = MoveArrows(map_view.view_box)
         self._positions_of = None
         self._generation = 0

@@ -151,8 +151,8 @@ def balance(plan: Plan, scenario: Scenario, settings: BalanceSettings | None = N
     what-if; accounts of territories not in it are reassigned). `baseline` (default: the scenario) is what
     disruption is measured against, by territory name. `distance_matrix`: (accounts x territories, in the
     scenario's territory order) or (accounts x accounts) distances for the objective; great-circle km when
-    None (workload always follows the project's measures). `graph_edges`: the accounts' Delaunay edges when
-    known (the project file caches them). `progress(fraction, message)` returning False cancels: the result
+    None (workload always follows the project's measures). `graph_edges`: the account graph
+    (core.contiguity.account_graph) when known (the project file caches it). `progress(fraction, message)` returning False cancels: the result
     is then the best plan found so far, flagged `cancelled`."""
     settings = (settings or BalanceSettings()).validated()
     clock = Clock(settings.time_limit_s, progress)

@@ -21,7 +21,7 @@ from desktop_planner.core.geo import chord_to_km
 from desktop_planner.optimize.engine import (MARGIN, Outcome, Start, _ids, _objective_and_bound, _objective_name,
                                              _travel_start, rebuild)
 from desktop_planner.optimize.flow_repair import Adjacency, repair
-from desktop_planner.optimize.growth import GraphGrowth, grow_balanced, seed_accounts, short_edges
+from desktop_planner.optimize.growth import GraphGrowth, grow_balanced, seed_accounts
 from desktop_planner.optimize.plan_model import PlanModel, ProblemOptions, build_problem
 from desktop_planner.optimize.problem import AssignmentProblem, Solution, targets, violation
 from desktop_planner.optimize.search import Graph, local_search
@@ -39,9 +39,10 @@ VARIANTS = (("grow", 0.8, 0.6), ("lp", 0.0, 0.6), ("grow", 0.8, 0.9), ("grow", 0
 
 def optimise(model: PlanModel, options: ProblemOptions, current: np.ndarray, clock, settings,
              edges: np.ndarray) -> Outcome:
+    """`edges`: the account graph (core.contiguity.account_graph); every step keeps each territory one piece of
+    it, which is one piece of the full Delaunay graph too."""
     notes: list[str] = []
     n = len(model.plan.accounts)
-    edges = short_edges(model.plan.accounts.xyz, edges)
     graph = Graph.from_edges(edges, n)
     problem = build_problem(model, options, current)
     if not problem.free.any() or not problem.constrained.any():

@@ -19,17 +19,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import coo_matrix, csr_matrix
-from scipy.sparse.csgraph import dijkstra, minimum_spanning_tree
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
+from desktop_planner.core.contiguity import edge_lengths_km
 from desktop_planner.core.geo import chord_to_km
 
 MAX_STEPS = 120  # rounds of offset tuning; each is one Dijkstra over the graph
 DAMPING = 0.5  # share of the estimated offset change taken at first; ...
 STEP_GROWTH = 1.15  # ... more (up to all of it) while a territory's deviation keeps its sign, ...
 STEP_SHRINK = 0.6  # ... less each time it changes sign (a bisection per territory)
-LONG_EDGE = 2.5  # an edge longer than this times the median edge at both its ends is not grown along
 MAX_REACH = 0.5  # an offset moves by at most this share of its region's radius a step
 SEED_GUARD = 0.95  # offsets never let a territory reach another's seed (see keep_seeds)
 
@@ -40,40 +40,6 @@ class GrowthResult:
     max_deviation: float  # largest |load / target - 1| over the open territories
     steps: int
     unreachable: int  # free accounts no seed could reach along the graph (given to the nearest territory)
-
-
-def _lengths(xyz: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    diff = xyz[a] - xyz[b]
-    # Accounts at one spot are 0 km apart; a tiny length keeps the edge (scipy drops explicit zeros).
-    return np.maximum(chord_to_km(np.sqrt(np.einsum("ij,ij->i", diff, diff))), 1e-6)
-
-
-def short_edges(xyz: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """The edges territories may grow along: not much longer than the typical edge at either end (Delaunay
-    also joins accounts across empty country, a bay or a desert: El Paso to Laredo), plus a minimum spanning
-    tree so that nothing is cut off. Connected along these edges is connected in the full graph, so every
-    step of the contiguous balancer uses them."""
-    edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
-    n = len(xyz)
-    if len(edges) == 0:
-        return edges
-    a, b = edges[:, 0], edges[:, 1]
-    length = _lengths(xyz, a, b)
-    ends = np.concatenate((a, b))
-    lengths = np.concatenate((length, length))
-    order = np.lexsort((lengths, ends))
-    first = np.searchsorted(ends[order], np.arange(n + 1))
-    count = np.diff(first)
-    median = np.full(n, np.inf)
-    has = count > 0
-    median[has] = lengths[order][first[:-1][has] + count[has] // 2]
-    keep = length <= LONG_EDGE * np.minimum(median[a], median[b])
-    tree = minimum_spanning_tree(coo_matrix((length, (a, b)), shape=(n, n))).tocoo()
-    in_tree = np.zeros(len(a), dtype=bool)
-    key = a.astype(np.int64) * n + b
-    tree_key = np.concatenate((tree.row.astype(np.int64) * n + tree.col, tree.col.astype(np.int64) * n + tree.row))
-    in_tree[np.isin(key, tree_key)] = True
-    return edges[keep | in_tree]
 
 
 def seed_accounts(xyz: np.ndarray, home_xyz: np.ndarray, allowed: np.ndarray) -> np.ndarray:
@@ -106,7 +72,7 @@ class GraphGrowth:
         edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
         keep = free[edges[:, 0]] & free[edges[:, 1]]
         a, b = edges[keep, 0], edges[keep, 1]
-        length = _lengths(xyz, a, b)
+        length = edge_lengths_km(xyz, a, b)
         self.n = n
         self.rows = np.concatenate((a, b))
         self.cols = np.concatenate((b, a))

@@ -7,11 +7,11 @@ import sqlite3
 
 import numpy as np
 
-from desktop_planner.core.contiguity import delaunay_edges
+from desktop_planner.core.contiguity import account_graph
 from desktop_planner.core.model import Accounts
 from desktop_planner.store.schema import DERIVED_CACHE_DDL
 
-GRAPH_KEY = "delaunay_edges_v1"
+GRAPH_KEY = "account_graph_v2"  # v1 held plain Delaunay edges (long hull edges included)
 
 
 def accounts_fingerprint(accounts: Accounts) -> str:
@@ -22,7 +22,8 @@ def accounts_fingerprint(accounts: Accounts) -> str:
 
 
 def cached_graph_edges(conn: sqlite3.Connection, accounts: Accounts) -> np.ndarray:
-    """The Delaunay edges of the accounts: from the file when they match, else computed and stored."""
+    """The account graph (core.contiguity.account_graph): from the file when it matches, else computed and
+    stored."""
     fingerprint = accounts_fingerprint(accounts)
     try:
         row = conn.execute("SELECT fingerprint, data FROM derived_cache WHERE key = ?", (GRAPH_KEY,)).fetchone()
@@ -30,7 +31,7 @@ def cached_graph_edges(conn: sqlite3.Connection, accounts: Accounts) -> np.ndarr
         row = None
     if row is not None and row[0] == fingerprint and row[1] is not None:
         return np.frombuffer(row[1], dtype="<i8").reshape(-1, 2).astype(np.int64)
-    edges = delaunay_edges(accounts)
+    edges = account_graph(accounts)
     try:
         conn.execute("BEGIN IMMEDIATE")
         conn.execute(DERIVED_CACHE_DDL)

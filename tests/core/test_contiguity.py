@@ -1,6 +1,6 @@
 import numpy as np
 
-from desktop_planner.core.contiguity import ContiguityChecker, delaunay_edges
+from desktop_planner.core.contiguity import ContiguityChecker, account_graph, delaunay_edges
 from desktop_planner.core.model import Accounts
 
 
@@ -41,3 +41,32 @@ def test_collinear_and_tiny_inputs():
     assert counts.tolist() == [2, 1]
     one = Accounts.from_columns(lon=[5.0], lat=[5.0])
     assert ContiguityChecker(one).contiguous(np.array([1, 2]), np.array([1])).tolist() == [True, True]
+
+
+def _clusters():
+    """Two towns 1,100 km apart (A at 0°E, B at 10°E) and one account between them further north (F)."""
+    rng = np.random.default_rng(0)
+    a = rng.normal(0, 0.05, (20, 2))
+    b = rng.normal(0, 0.05, (20, 2)) + [10.0, 0.0]
+    f = np.array([[5.0, 3.0]])
+    pts = np.vstack((a, b, f))
+    return Accounts.from_columns(lon=pts[:, 0], lat=pts[:, 1] + 40.0, external_id=[f"A{i}" for i in range(41)])
+
+
+def test_towns_joined_only_by_a_long_hull_edge_are_two_pieces():
+    """Delaunay joins the two towns directly along its hull; a planner sees two pieces, and so does the
+    account graph (El Paso and Laredo are not one territory)."""
+    accounts = _clusters()
+    territory = np.array([1] * 40 + [2])
+    tids = np.array([1, 2])
+    plain = ContiguityChecker(accounts, delaunay_edges(accounts))
+    assert plain.pieces(tids, territory)[0][0] == 1  # the old definition called it one piece
+    assert ContiguityChecker(accounts).pieces(tids, territory)[0][0] == 2
+
+
+def test_the_account_graph_keeps_everyone_connected():
+    accounts = _clusters()
+    edges = account_graph(accounts)
+    everyone = np.ones(len(accounts), dtype=np.int64)
+    assert ContiguityChecker(accounts, edges).pieces(np.array([1]), everyone)[0][0] == 1
+    assert len(edges) < len(delaunay_edges(accounts))

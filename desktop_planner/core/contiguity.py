@@ -17,6 +17,7 @@ from scipy.spatial import Delaunay, QhullError
 
 from desktop_planner.core.geo import chord_to_km
 from desktop_planner.core.model import Accounts, territory_index
+from desktop_planner.core.rows import unique_rows
 
 LONG_EDGE = 2.5  # an edge longer than this times the median edge at both its ends is not a neighbour
 
@@ -31,7 +32,7 @@ def delaunay_edges(accounts: Accounts) -> np.ndarray:
     if n < 2:
         return np.empty((0, 2), dtype=np.int64)
     points = np.column_stack((accounts.x, accounts.y))
-    unique, first, inverse = np.unique(points, axis=0, return_index=True, return_inverse=True)
+    unique, first, inverse = unique_rows(points, return_index=True, return_inverse=True)
     inverse = inverse.ravel()
     rows = np.arange(n)
     # Every duplicate is linked to the first account at its spot.
@@ -48,7 +49,7 @@ def delaunay_edges(accounts: Accounts) -> np.ndarray:
         tri_edges = np.empty((0, 2), dtype=np.int64)
     tri_edges = first[np.sort(tri_edges, axis=1)]
     edges = np.concatenate((tri_edges, dup_edges)).astype(np.int64)
-    return np.unique(np.sort(edges, axis=1), axis=0)
+    return unique_rows(np.sort(edges, axis=1))
 
 
 def edge_lengths_km(xyz: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -123,7 +124,7 @@ class ContiguityChecker:
         assigned = tidx >= 0
         if assigned.any():
             # distinct (territory, label) pairs, counted per territory
-            pairs = np.unique(np.column_stack((tidx[assigned], labels[assigned])), axis=0)
+            pairs = unique_rows(np.column_stack((tidx[assigned], labels[assigned])))
             counts = np.bincount(pairs[:, 0], minlength=len(territory_ids))
         return counts, labels
 

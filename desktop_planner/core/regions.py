@@ -35,6 +35,7 @@ import numpy as np
 import shapely
 
 from desktop_planner.core.model import UNASSIGNED, Accounts, territory_index
+from desktop_planner.core.rows import unique_rows
 
 # GEOS concave hull by edge-length ratio: 0 is the tightest hull, 1 the convex hull. 0.1 cuts away large empty
 # areas (the sea off a coast, the gap between two regions) without biting into thinly settled country, which
@@ -89,7 +90,7 @@ class RegionMap:
     def __init__(self, accounts: Accounts, study_area: shapely.Geometry | None = None) -> None:
         points = np.column_stack((accounts.x, accounts.y))
         # One spot per distinct location; spot_of_account[i] is account i's spot.
-        self.spots, self.spot_of_account = np.unique(points, axis=0, return_inverse=True)
+        self.spots, self.spot_of_account = unique_rows(points, return_inverse=True)
         self.spot_of_account = self.spot_of_account.ravel()
         self._spot_size = np.bincount(self.spot_of_account, minlength=len(self.spots))
         self._rows_by_spot = np.argsort(self.spot_of_account, kind="stable")
@@ -181,7 +182,7 @@ class RegionMap:
             offsets = np.arange(len(group)) - np.repeat(np.cumsum(sizes[shared]) - sizes[shared], sizes[shared])
             votes = counted(self._rows_by_spot[self._spot_start[spots[group]] + offsets])
             keep = votes != UNASSIGNED
-            pairs, count = np.unique(np.column_stack((group[keep], votes[keep])), axis=0, return_counts=True)
+            pairs, count = unique_rows(np.column_stack((group[keep], votes[keep])), return_counts=True)
             order = np.lexsort((pairs[:, 1], -count, pairs[:, 0]))
             pairs = pairs[order]
             winner = np.concatenate((np.ones(min(len(pairs), 1), dtype=bool), pairs[1:, 0] != pairs[:-1, 0]))

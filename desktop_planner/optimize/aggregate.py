@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from desktop_planner.core.rows import unique_rows
 from desktop_planner.optimize.problem import Arcs, AssignmentProblem
 
 
@@ -44,7 +45,7 @@ def aggregate(problem: AssignmentProblem, points: np.ndarray, size: int):
     n_cells = int(cell.max()) + 1
     # A cell may use every territory one of its members may; the members then get that arc too (the caller
     # adds the returned pairs to the problem), so that each can follow the LP.
-    pairs = np.unique(np.column_stack((cell[arcs.unit], arcs.terr))[p.free[arcs.unit]], axis=0)
+    pairs = unique_rows(np.column_stack((cell[arcs.unit], arcs.terr))[p.free[arcs.unit]])
     order = np.argsort(cell, kind="stable")
     bounds = np.searchsorted(cell[order], np.arange(n_cells + 1))
     cu, ct = pairs[:, 0], pairs[:, 1]

@@ -50,26 +50,25 @@ def optimise(model: PlanModel, options: ProblemOptions, current: np.ndarray, clo
         return Outcome(problem.fixed_terr.copy(), _objective_name(options), 0.0, None, "none", notes)
     balancer = _Balancer(model, problem, edges, options)
     free = problem.free
-    best: tuple[int, float, float, np.ndarray] | None = None
+    best: tuple | None = None  # (pieces, violation, cost, assignment, problem, solution)
     attempts = 0
     for attempt, (start_kind, growth_margin, repair_margin) in enumerate(VARIANTS):
         clock.step(0.05 + 0.8 * attempt / len(VARIANTS), "Growing territories from the homes")
-        terr = _attempt(balancer, model, options, current, graph, free, clock, notes if attempt == 0 else [],
-                        start_kind, growth_margin, repair_margin)
+        violation_, cost, terr, problem, sol = _attempt(
+            balancer, model, options, current, graph, free, clock, notes if attempt == 0 else [], start_kind,
+            growth_margin, repair_margin)
         attempts += 1
-        model.refresh_hops(_ids(model, terr))
-        problem, sol = rebuild(model, options, current, terr, free, graph)
         # Pieces first: the steps keep territories whole, and this keeps that promise even if one did not.
         split = int((graph.pieces(terr, model.k)[0] > 1).sum())
-        key = (split, round(float(violation(problem, sol.load).sum()), 9), sol.cost)
-        if best is None or key < best[:3]:
-            best = (*key, terr.copy())
+        if best is None or (split, violation_, cost) < best[:3]:
+            best = (split, violation_, cost, terr, problem, sol)
         # Later variants only while they have time: each takes about as long as the first.
         if clock.stop() or clock.remaining() < 1.5 * clock.elapsed() / attempts:
             break
-    terr = best[3]
-    model.refresh_hops(_ids(model, terr))
-    problem, sol = rebuild(model, options, current, terr, free, graph)
+    terr, problem, sol = best[3:]
+    if clock.remaining() > 1.0:  # the bound is for the plan's own hop lengths: refresh them first
+        model.refresh_hops(_ids(model, terr))
+        problem, sol = rebuild(model, options, current, terr, free, graph)
     clock.step(0.9, "Computing the lower bound")
     start = Start(sol.arc.copy(), None, "territories grown from the homes along the account graph, balanced "
                   f"by flows between touching territories, contiguity-preserving local search ({attempts} "
@@ -80,15 +79,15 @@ def optimise(model: PlanModel, options: ProblemOptions, current: np.ndarray, clo
 
 def _attempt(balancer, model, options, current, graph, free, clock, notes, start_kind, growth_margin,
              repair_margin):
-    """One run of start -> (repair -> search -> refresh) rounds; the best assignment of its rounds. With a
-    disruption budget the run starts from the current plan instead of a new one."""
+    """One run of start -> (repair -> search -> refresh) rounds: (violation, cost, assignment, problem,
+    solution) of its best round. With a disruption budget the run starts from the current plan instead."""
     if balancer.budgets:
         terr = balancer.current_plan(current)
     elif start_kind == "lp":
         terr = balancer.lp_start(clock, notes)
     else:
         terr = balancer.grow(clock, notes, growth_margin)
-    best: tuple[float, float, np.ndarray] | None = None
+    best: tuple | None = None  # (violation, cost, assignment, problem, solution) of the best round
     for round_no in range(ROUNDS):
         terr = balancer.repair(terr, clock, repair_margin)
         problem, sol = rebuild(model, options, current, terr, free, graph)
@@ -97,12 +96,14 @@ def _attempt(balancer, model, options, current, graph, free, clock, notes, start
         key = (round(float(violation(problem, sol.load).sum()), 9), sol.cost)
         improved = best is None or key < best[:2]
         if improved:
-            best = (*key, terr.copy())
+            best = (*key, terr.copy(), problem, sol)
+        if clock.stop():
+            break
         model.refresh_hops(_ids(model, terr))
         moved = model.refresh_centres(terr, "potential") if (~model.home_fixed).any() else 0
-        if clock.stop() or (not improved and not moved) or (key[0] <= 0 and not moved and round_no > 0):
+        if (not improved and not moved) or (key[0] <= 0 and not moved and round_no > 0):
             break
-    return best[2]
+    return best
 
 
 class _Balancer:

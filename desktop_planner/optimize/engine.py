@@ -371,6 +371,8 @@ def _objective_and_bound(problem, model, sol, start: Start, clock, bottleneck, n
                 bound = max(trivial, float(values[lo]))
         return objective, min(bound, objective)
     objective = sol.cost
+    if clock.remaining() <= 1.0 and start.duals is None:
+        return objective, None  # no time for the LP and no duals for the Lagrangian: no bound (cancelled)
     # The bound is for the linear model at this plan's own hop lengths and homes (in which the plan is
     # feasible, its loads being exact there): no plan with these hops, homes and candidate territories costs
     # less. The LP itself when it is small and there is time, else the Lagrangian at the LP's duals.

@@ -20,6 +20,7 @@ from typing import Callable
 
 import numpy as np
 
+from desktop_planner.core.rows import unique_rows
 from desktop_planner.optimize.hops import HopTerm, HullState
 
 # (units, territories) -> (cost per pair, contributions per measure and pair (m, len))
@@ -40,7 +41,7 @@ class Arcs:
 
     @classmethod
     def build(cls, n: int, unit: np.ndarray, terr: np.ndarray, evaluate: Evaluator) -> "Arcs":
-        pairs = np.unique(np.column_stack((unit, terr)).astype(np.int64), axis=0)  # sorted by unit, no repeats
+        pairs = unique_rows(np.column_stack((unit, terr)).astype(np.int64))  # sorted by unit, no repeats
         unit, terr = pairs[:, 0], pairs[:, 1]
         cost, weights = evaluate(unit, terr)
         start = np.searchsorted(unit, np.arange(n + 1))

@@ -19,6 +19,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from desktop_planner.core.rows import unique_rows
 from desktop_planner.optimize.problem import AssignmentProblem, Solution, targets
 
 EPS = 1e-12
@@ -55,7 +56,7 @@ class Graph:
         assigned = terr >= 0
         counts = np.zeros(k, dtype=np.int64)
         if assigned.any():
-            pairs = np.unique(np.column_stack((terr[assigned], labels[assigned])), axis=0)
+            pairs = unique_rows(np.column_stack((terr[assigned], labels[assigned])))
             counts = np.bincount(pairs[:, 0], minlength=k)
         return counts, np.where(assigned, labels, -1)
 

@@ -140,7 +140,7 @@ def test_discard_restores_the_map_exactly(window, qtbot, monkeypatch):
     assert window.map.grab().toImage() == picture
 
 
-def test_cancel_is_answered_within_a_second_and_the_plan_is_unchanged(window, qtbot, monkeypatch):
+def test_a_child_deaf_to_cancel_is_ended_after_the_grace_and_the_plan_is_unchanged(window, qtbot, monkeypatch):
     plan, auto = window.session.plan, window.auto_balance
     before = plan.active.assignment.copy()
     monkeypatch.setattr(auto_balance, "BALANCE_TASK", targets.deaf)
@@ -153,8 +153,11 @@ def test_cancel_is_answered_within_a_second_and_the_plan_is_unchanged(window, qt
     asked = time.monotonic()
     qtbot.mouseClick(auto.progress.findChild(QPushButton), Qt.LeftButton)  # the progress dialog's Cancel
     qtbot.waitUntil(lambda: auto.job is None, timeout=5000)
-    assert time.monotonic() - asked < 1.5  # 1 s grace, then the process is ended; margin for a loaded machine
-    assert "did not stop within 1 s" in messages[0] and "Nothing in your plan changed" in messages[0]
+    # The grace (a real balance needs about 1.1 s at 100k accounts to hand over its best plan), then the
+    # process is ended; the margin is for a loaded machine.
+    assert time.monotonic() - asked < auto_balance.CANCEL_GRACE_S + 0.5
+    assert f"did not stop within {auto_balance.CANCEL_GRACE_S:g} s" in messages[0]
+    assert "Nothing in your plan changed" in messages[0]
     assert plan.active.assignment.tolist() == before.tolist() and not window.session.history.can_undo
 
 

@@ -151,6 +151,12 @@ def build_report(plan: Plan, before: Scenario, after: Scenario, baseline: Scenar
     shortfalls = []
     for name, tol in tolerances.items():
         shortfalls += explain_shortfalls(plan, after, ma, name, tol, open_after)
+        out = int((np.abs(ma.deviations[name]) > tol + 1e-9)[open_after].sum())
+        if out > max(2, 0.25 * int(open_after.sum())):
+            # Many short at once is not a few remote reps: the team is deployed away from the work.
+            shortfalls.append(f"{out} of {int(open_after.sum())} territories are outside ±{tol:.0%}: the reps' homes "
+                              "do not follow the work. Try letting the optimizer place the homes, a looser tolerance "
+                              "(Trade-off…), or more reps where the work is")
     improved = any(m.max_abs_deviation_after < m.max_abs_deviation_before - 1e-3 for m in measures.values()) or (
         all(m.max_abs_deviation_after <= m.max_abs_deviation_before + 1e-9 for m in measures.values())
         and ma.compactness_km < mb.compactness_km - 1e-6)

@@ -58,7 +58,8 @@ def gui_parser() -> argparse.ArgumentParser:
                 "start the app. Commands: " + ", ".join(COMMANDS) + " (see `desktop-planner COMMAND --help`).")
     p.add_argument("project", nargs="?", type=Path, help="project file (default: the last one, else the demo)")
     p.add_argument("--screenshot", type=Path, metavar="OUT.png", help="render the main window to a PNG and exit")
-    p.add_argument("--size", type=_size, default=(1600, 1000), metavar="WxH", help="window size for --screenshot")
+    p.add_argument("--size", type=_size, default=None, metavar="WxH",
+                   help="window size for --screenshot (default 1600x1000)")
     return p
 
 

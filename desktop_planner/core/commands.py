@@ -207,7 +207,8 @@ def validate_territory(scenario: Scenario, territory: Territory) -> None:
         raise CommandError("a territory needs a name")
     for other in scenario.territories.values():
         if other.id != territory.id and other.name == territory.name:
-            raise CommandError(f"scenario {scenario.name!r} already has a territory named {territory.name!r}")
+            raise CommandError(f"A territory named '{territory.name}' already exists in this scenario "
+                               f"({scenario.name}); choose another name.")
     if territory.color is not None and not COLOR_PATTERN.match(territory.color):
         raise CommandError(f"colour must look like #1f77b4, got {territory.color!r}")
     if territory.capacity_hours is not None and not (

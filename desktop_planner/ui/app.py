@@ -24,6 +24,7 @@ APPLICATION = "Desktop Planner"
 # Long enough for the map to draw its points and basemap tiles, short enough for a command-line tool.
 SCREENSHOT_SETTLE_SECONDS = 0.5
 SCREENSHOT_MAX_WAIT_SECONDS = 60.0
+SCREENSHOT_SIZE = (1600, 1000)
 
 STYLE_SHEET = """
 QMainWindow, QDialog { background: #f6f7f9; }
@@ -157,15 +158,23 @@ def render_screenshot(window, out: Path) -> None:
         raise OSError(f"{out}: the picture could not be written")
 
 
-def run_app(project: Path | None = None, screenshot: Path | None = None, size=(1600, 1000)) -> int:
-    """Start the app (or, with `screenshot`, render the window offscreen to a PNG); returns an exit code."""
+def run_app(project: Path | None = None, screenshot: Path | None = None, size=None) -> int:
+    """Start the app (or, with `screenshot`, render the window offscreen to a PNG at exactly `size`, by default
+    SCREENSHOT_SIZE); returns an exit code. The window opens as the last run left it, else fitted to the screen;
+    `size` opens it at that size instead."""
     if screenshot is not None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # read when the QApplication is created
     app = ensure_app()
     from desktop_planner.ui.main_window import MainWindow  # here: the window module imports this one
 
     window = MainWindow()
-    window.resize(*size)
+    if screenshot is not None:
+        window.layout_.remember = False  # a picture is no run of the user's: its size is not the next start's
+        window.resize(*(size or SCREENSHOT_SIZE))
+    elif size is not None:
+        window.resize(*size)
+    else:
+        window.layout_.restore(QSettings())
     if screenshot is not None:
         try:
             # Read-only: a picture changes nothing, and works while the project is open in another window.

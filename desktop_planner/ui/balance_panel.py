@@ -14,9 +14,9 @@ from functools import lru_cache
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QSplitter,
-                               QTableView, QVBoxLayout, QWidget)
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel,
+                               QScrollBar, QSplitter, QTableView, QVBoxLayout, QWidget)
 
 from desktop_planner.core.measures import DEVIATION_MEASURES, Measures, headcount_gap_text
 from desktop_planner.core.model import Territory
@@ -26,8 +26,7 @@ MEASURE_LABELS = {"accounts": "Accounts", "potential": "Potential", "service_hou
 IN_BAND_BACKGROUND = QColor("#d9f2dc")
 OUT_OF_BAND_BACKGROUND = QColor("#f9d6d5")
 OUT_OF_BAND_TEXT = QColor("#a01c1c")
-# Height in pixels a territory name needs on the chart's axis; when not all fit, every n-th is labelled.
-MIN_LABEL_SPACING_PX = 14
+PREVIEW_CHANGE_BACKGROUND = QColor("#ffe9a8")  # a row a stroke or drag under way changes
 
 
 @lru_cache(maxsize=1024)
@@ -69,6 +68,11 @@ def format_percent(fraction: float) -> str:
     return f"{fraction * 100:+.1f} %"
 
 
+def format_delta(value: float) -> str:
+    """A change, signed: "+107", "−1.2M"."""
+    return ("+" if value >= 0 else "−") + format_number(abs(value))
+
+
 def format_utilisation(fraction: float) -> str:
     """Workload over capacity, e.g. "104 %"; blank for NaN (no capacity)."""
     return "" if fraction != fraction else f"{fraction * 100:.0f} %"
@@ -98,9 +102,9 @@ COLUMNS = (
 NAME_COLUMN, REP_COLUMN, PIECES_COLUMN, DEVIATION_COLUMN = 0, 1, len(COLUMNS) - 2, len(COLUMNS) - 1
 UTIL_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "Util %")
 _NUMERIC_ALIGNMENT = int(Qt.AlignRight | Qt.AlignVCenter)
-_DISPLAY, _DECORATION, _ALIGNMENT, _BACKGROUND, _FOREGROUND = (
+_DISPLAY, _DECORATION, _ALIGNMENT, _BACKGROUND, _FOREGROUND, _TOOLTIP = (
     int(role) for role in (Qt.DisplayRole, Qt.DecorationRole, Qt.TextAlignmentRole, Qt.BackgroundRole,
-                           Qt.ForegroundRole))
+                           Qt.ForegroundRole, Qt.ToolTipRole))
 
 
 class BalanceTableModel(QAbstractTableModel):
@@ -114,6 +118,7 @@ class BalanceTableModel(QAbstractTableModel):
         self._bold = QFont()
         self._bold.setBold(True)
         self.pieces: dict[int, int] = {}  # territory id -> pieces, from the last committed plan (not previews)
+        self.changed_rows: list[int] = []  # rows a preview changes (compared with the baseline), tinted
 
     def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.territory_ids)
@@ -121,7 +126,10 @@ class BalanceTableModel(QAbstractTableModel):
     def columnCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def update(self, measures: Measures, territories: list[Territory], colors: list[str], measure: str) -> None:
+    def update(self, measures: Measures, territories: list[Territory], colors: list[str], measure: str,
+               baseline: Measures | None = None) -> None:
+        """`baseline`: the committed figures while `measures` are a preview's; the rows whose figures differ are
+        tinted and show the change of the accounts, of the chosen measure and of the deviation."""
         ids = tuple(int(t) for t in measures.territory_ids)
         values = measures.values
         columns = [[format_number(v) for v in values[c.measure].tolist()] if c.measure else None for c in COLUMNS]
@@ -131,18 +139,50 @@ class BalanceTableModel(QAbstractTableModel):
         columns[PIECES_COLUMN] = [f"⚠ {self.pieces[t]}" if self.pieces.get(t, 1) > 1 else "" for t in ids]
         columns[UTIL_COLUMN] = [format_utilisation(u) for u in measures.utilisation.tolist()]
         in_band = measures.in_band(measure).tolist()
+        self.changed_rows, tips = self._mark_changes(measures, baseline, ids, measure, columns)
         reset = ids != self.territory_ids
         measure_changed = measure != self.measure
         if reset:
             self.beginResetModel()
         self.territory_ids, self.measure = ids, measure
         self._cells = self._role_tables(columns, [swatch(c, t.locked) for c, t in zip(colors, territories)], in_band)
+        for row in self.changed_rows:
+            self._cells[_BACKGROUND][row] = [PREVIEW_CHANGE_BACKGROUND] * DEVIATION_COLUMN + \
+                                            self._cells[_BACKGROUND][row][DEVIATION_COLUMN:]
+            self._cells[_TOOLTIP][row] = [tips[row]] * len(COLUMNS)
         if reset:
             self.endResetModel()
         elif ids:
             self.dataChanged.emit(self.index(0, 0), self.index(len(ids) - 1, len(COLUMNS) - 1))
         if measure_changed and not reset:
             self.headerDataChanged.emit(Qt.Horizontal, 0, len(COLUMNS) - 1)
+
+    @staticmethod
+    def _mark_changes(measures: Measures, baseline: Measures | None, ids: tuple[int, ...], measure: str,
+                      columns: list[list[str]]) -> tuple[list[int], dict[int, str]]:
+        """Rows whose shown figures a preview changes; their cells get the change appended, "4,912 (+107)"."""
+        if baseline is None or tuple(int(t) for t in baseline.territory_ids) != ids:
+            return [], {}
+        shown = [c.measure for c in COLUMNS if c.measure]
+        differs = np.zeros(len(ids), dtype=bool)
+        for name in shown:
+            differs |= np.round(measures.values[name]) != np.round(baseline.values[name])
+        rows = np.flatnonzero(differs).tolist()
+        with_delta = [(i, c.measure) for i, c in enumerate(COLUMNS) if c.measure in ("accounts", measure)]
+        tips = {}
+        for row in rows:
+            lines = ["Preview: release to apply"]
+            for column, name in with_delta:
+                new, old = float(measures.values[name][row]), float(baseline.values[name][row])
+                if round(new) != round(old):
+                    columns[column][row] = f"{format_number(new)} ({format_delta(new - old)})"
+                    lines.append(f"{MEASURE_LABELS[name]}: {format_number(old)} → {format_number(new)} "
+                                 f"({format_delta(new - old)})")
+            new_dev, old_dev = measures.deviations[measure][row], baseline.deviations[measure][row]
+            columns[DEVIATION_COLUMN][row] = f"{format_percent(new_dev)} (Δ {(new_dev - old_dev) * 100:+.1f})"
+            lines.append(f"Deviation: {format_percent(old_dev)} → {format_percent(new_dev)}")
+            tips[row] = "\n".join(lines)
+        return rows, tips
 
     @staticmethod
     def _role_tables(columns: list[list[str]], swatches: list[QIcon], in_band: list[bool]) -> dict[int, list]:
@@ -158,6 +198,7 @@ class BalanceTableModel(QAbstractTableModel):
             _ALIGNMENT: [alignment] * rows,
             _BACKGROUND: [plain[:last] + [IN_BAND_BACKGROUND if ok else OUT_OF_BAND_BACKGROUND] for ok in in_band],
             _FOREGROUND: [plain[:last] + [None if ok else OUT_OF_BAND_TEXT] for ok in in_band],
+            _TOOLTIP: [plain] * rows,
         }
 
     def data(self, index: QModelIndex, role: int = Qt.DisplayRole):
@@ -178,13 +219,21 @@ class BalanceTableModel(QAbstractTableModel):
 
 
 class BalanceChart(pg.PlotWidget):
-    """Horizontal bars of one measure per territory (top to bottom in table order), each with its target
-    line and tolerance band. Horizontal, so that territory names fit on the axis of a narrow panel."""
+    """Horizontal bars of one measure per territory (top to bottom in table order, or by deviation), each with
+    its target line and tolerance band. Horizontal, so that territory names fit on the axis of a narrow panel.
+
+    Every bar carries its name: the chart shows as many rows as fit at ROW_PX pixels each and scrolls through the
+    rest (`scroll_bar`, or the mouse wheel over the chart), so the axis of values stays in view."""
+
+    rowsChanged = Signal()  # the number of rows or of rows in view changed: the scroll bar follows
 
     def __init__(self, parent=None) -> None:
         self._labels: tuple[str, ...] = ()  # before the base class, whose constructor calls resizeEvent
         self._unit = ""
-        self._view: tuple[float, int] | None = None  # (x scale, rows) shown
+        self._scale = 0.0  # the value axis's extent
+        self._rows = 0
+        self._first = 0  # the top row in view
+        self._order = np.zeros(0, dtype=np.int64)  # row -> territory index (position in the caller's lists)
         super().__init__(parent, background="w")
         self.setMenuEnabled(False)
         self.setMouseEnabled(x=False, y=False)
@@ -203,10 +252,19 @@ class BalanceChart(pg.PlotWidget):
         # The band is drawn over the bars, translucent, so that it stays visible where a bar is longer.
         for item in (self.bars, self.band, self.target):
             self.addItem(item)
+        # The rows in view follow the plot area's height (which the layout settles after the widget's own).
+        self.getViewBox().sigResized.connect(self._on_view_resized)
 
     def update_bars(self, values: np.ndarray, targets: np.ndarray, tolerance: float, in_band: np.ndarray,
-                    colors: list[str], labels: list[str], unit: str) -> None:
+                    colors: list[str], labels: list[str], unit: str, order: np.ndarray | None = None) -> None:
+        """One bar per territory; `order` (row -> index into the other arguments) sorts them, None keeps them
+        in the order given."""
         k = len(values)
+        order = np.arange(k) if order is None or len(order) != k else np.asarray(order, dtype=np.int64)
+        self._order = order
+        values, targets, in_band = values[order], targets[order], np.asarray(in_band)[order]
+        colors = [colors[i] for i in order.tolist()] if colors else colors
+        labels = [labels[i] for i in order.tolist()]
         rows = np.arange(k, dtype=float)
         self.band.setOpts(x0=targets * (1 - tolerance), y=rows, width=2 * tolerance * targets)
         pens = [self._in_band_pen if ok else self._out_of_band_pen for ok in in_band.tolist()]
@@ -215,7 +273,8 @@ class BalanceChart(pg.PlotWidget):
         self.target.setData(np.repeat(targets, 2), np.column_stack((rows - 0.45, rows + 0.45)).ravel())
         if tuple(labels) != self._labels:
             self._labels = tuple(labels)
-            self._set_ticks(labels)
+            self.getAxis("left").setTicks([list(enumerate(labels)), []])  # every bar named
+            self._fit_axis()
         if unit != self._unit:
             self._unit = unit
             self.getAxis("bottom").setLabel(unit)
@@ -223,20 +282,71 @@ class BalanceChart(pg.PlotWidget):
         # of it: during a stroke the range (and the axis, whose redraw is the chart's dearest part) then
         # stays put instead of changing on every preview step.
         needed = 1.02 * float(max(values.max(initial=0.0), (targets * (1 + tolerance)).max(initial=0.0)))
-        scale, shown_rows = self._view or (0.0, 0)
-        if needed > scale or needed < 0.6 * scale or shown_rows != max(k, 1):
-            self._view = scale, shown_rows = nice_ceiling(needed), max(k, 1)
-            self.setRange(xRange=(0, scale), yRange=(-0.6, shown_rows - 0.4), padding=0)
+        if needed > self._scale or needed < 0.6 * self._scale or self._rows != k:
+            self._scale = nice_ceiling(needed)
+            rows_changed = self._rows != k
+            self._rows = k
+            self._show_rows()
+            if rows_changed:
+                self.rowsChanged.emit()
 
-    def _set_ticks(self, labels: list[str]) -> None:
-        rows_per_label = max(1, int(np.ceil(len(labels) * MIN_LABEL_SPACING_PX / max(self.height(), 100))))
-        ticks = [(i, label) for i, label in enumerate(labels) if i % rows_per_label == 0]
-        self.getAxis("left").setTicks([ticks, []])
+    # -- rows in view ---------------------------------------------------------------------------------------
+    def row_order(self) -> list[int]:
+        """Territory index (position in the lists last given) of each row, top to bottom."""
+        return self._order.tolist()
+
+    def row_labels(self) -> list[str]:
+        return list(self._labels)
+
+    def row_height(self) -> float:
+        """Pixels a row needs for its name on the axis (with the axis's font, which the workshop enlarges)."""
+        font = self.getAxis("left").style.get("tickFont") or self.font()
+        return QFontMetricsF(font).height() + 3
+
+    def _fit_axis(self) -> None:
+        """The names' axis as wide as the widest name: pyqtgraph leaves out a name wider than the axis (and only
+        widens it after drawing), so names scrolled into view would be missing for a frame, and the axis would
+        change width as the chart scrolls."""
+        axis = self.getAxis("left")
+        metrics = QFontMetricsF(axis.style.get("tickFont") or self.font())
+        widest = max((metrics.horizontalAdvance(label) for label in self._labels), default=0.0)
+        axis.setWidth(int(np.ceil(widest + max(0, axis.style["tickLength"]) + axis.style["tickTextOffset"][0] + 16)))
+
+    def rows_in_view(self) -> int:
+        height = self.getViewBox().height() or max(self.height() - 45, 0)
+        return max(1, min(max(self._rows, 1), int(height // self.row_height())))
+
+    def first_row(self) -> int:
+        return self._first
+
+    def scroll_to(self, first: int) -> None:
+        first = int(min(max(first, 0), max(self._rows - self.rows_in_view(), 0)))
+        if first != self._first:
+            self._first = first
+            self._show_rows()
+
+    def _show_rows(self) -> None:
+        self._first = int(min(self._first, max(self._rows - self.rows_in_view(), 0)))
+        shown = self.rows_in_view()
+        self.setRange(xRange=(0, self._scale or 1.0), yRange=(self._first - 0.6, self._first + shown - 0.4),
+                      padding=0)
+
+    def wheelEvent(self, event) -> None:
+        steps = event.angleDelta().y() / 120
+        if self._rows > self.rows_in_view() and steps:
+            self.scroll_to(self._first - round(steps * 3))
+            self.rowsChanged.emit()
+        event.accept()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         if self._labels:  # the base constructor resizes before the plot exists
-            self._set_ticks(list(self._labels))
+            self._fit_axis()  # the workshop enlarges the font, and the layout follows with a resize
+
+    def _on_view_resized(self, *_args) -> None:
+        if self._labels:
+            self._show_rows()
+            self.rowsChanged.emit()
 
 
 def nice_ceiling(value: float) -> float:
@@ -285,6 +395,23 @@ class BalancePanel(QWidget):
         self.totals.setTextFormat(Qt.RichText)
         self.totals.setWordWrap(True)
         self.chart = BalanceChart(self)
+        self.chart_scroll = QScrollBar(Qt.Vertical, self)
+        self.chart_scroll.valueChanged.connect(self.chart.scroll_to)
+        self.chart.rowsChanged.connect(self._follow_chart_rows)
+        self.sort_by_deviation = QCheckBox("Sort by deviation", self)
+        self.sort_by_deviation.setToolTip("Bars from the most over target to the most under it")
+        self.sort_by_deviation.toggled.connect(lambda _on: self._render())
+        chart_box = QWidget(self)
+        chart_rows = QHBoxLayout()
+        chart_rows.setContentsMargins(0, 0, 0, 0)
+        chart_rows.setSpacing(0)
+        chart_rows.addWidget(self.chart, 1)
+        chart_rows.addWidget(self.chart_scroll)
+        chart_layout = QVBoxLayout(chart_box)
+        chart_layout.setContentsMargins(0, 0, 0, 0)
+        chart_layout.setSpacing(2)
+        chart_layout.addWidget(self.sort_by_deviation, 0, Qt.AlignRight)
+        chart_layout.addLayout(chart_rows, 1)
 
         top = QHBoxLayout()
         top.addWidget(QLabel("Balance by", self))
@@ -293,9 +420,9 @@ class BalancePanel(QWidget):
         top.addWidget(self.preview_label)
         self.split = QSplitter(Qt.Vertical, self)
         self.split.addWidget(self.table)
-        self.split.addWidget(self.chart)
+        self.split.addWidget(chart_box)
         self.split.setChildrenCollapsible(False)
-        self.chart.setMinimumHeight(160)
+        chart_box.setMinimumHeight(160)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(top)
@@ -303,6 +430,8 @@ class BalancePanel(QWidget):
         layout.addWidget(self.split, 1)
 
         self._measures: Measures | None = None
+        self._committed: Measures | None = None
+        self._preview = False
         self._territories: list[Territory] = []
         self._colors: list[str] = []
         self._active: int | None = None
@@ -320,6 +449,9 @@ class BalancePanel(QWidget):
                       preview: bool = False) -> None:
         """Show figures; `territories` and `colors` follow `measures.territory_ids`."""
         self._measures, self._territories, self._colors = measures, territories, colors
+        self._preview = preview
+        if not preview:
+            self._committed = measures  # what a preview's changes are measured against
         self.preview_label.setVisible(preview)
         self._render()
 
@@ -345,7 +477,7 @@ class BalancePanel(QWidget):
             return
         measure = self.measure
         reset = tuple(int(t) for t in m.territory_ids) != self.model.territory_ids
-        self.model.update(m, self._territories, self._colors, measure)
+        self.model.update(m, self._territories, self._colors, measure, self._committed if self._preview else None)
         if reset:
             self._select_active_row()
         has_capacity = bool(np.isfinite(m.capacity_hours).any())
@@ -357,10 +489,59 @@ class BalancePanel(QWidget):
             self.table.resizeColumnsToContents()
             self._leave_room_to_grow()
             self._share_height()
+        if self.model.changed_rows:
+            self._fit_changes()
+        self._describe_preview()
         self.chart.update_bars(m.values[measure], m.targets[measure], m.tolerance, m.in_band(measure),
                                self._colors, [short_label(t.name) for t in self._territories],
-                               MEASURE_LABELS[measure])
+                               MEASURE_LABELS[measure], self._chart_order(m, measure))
         self.totals.setText(self._totals_html(m, measure))
+
+    def _chart_order(self, m: Measures, measure: str) -> np.ndarray | None:
+        """Rows of the chart: table order, or from the most over target to the most under it. During a preview
+        the bars keep their places (they would jump about on every step of a stroke otherwise)."""
+        if not self.sort_by_deviation.isChecked():
+            return None
+        previous = np.asarray(self.chart.row_order(), dtype=np.int64)
+        if self._preview and len(previous) == m.k:
+            return previous
+        return np.argsort(-m.deviations[measure], kind="stable")
+
+    def _follow_chart_rows(self) -> None:
+        """The scroll bar beside the chart covers the rows not in view."""
+        shown, rows = self.chart.rows_in_view(), len(self.chart.row_labels())
+        blocked = self.chart_scroll.blockSignals(True)
+        self.chart_scroll.setRange(0, max(rows - shown, 0))
+        self.chart_scroll.setPageStep(shown)
+        self.chart_scroll.setValue(self.chart.first_row())
+        self.chart_scroll.blockSignals(blocked)
+        self.chart_scroll.setVisible(rows > shown)
+
+    def _describe_preview(self) -> None:
+        """"Preview: 2 territories change: release to apply", the changes themselves in its tooltip."""
+        rows = self.model.changed_rows
+        if not self._preview:
+            return
+        count = len(rows)
+        what = f"{count} territor{'y' if count == 1 else 'ies'} change" if count else "no change"
+        self.preview_label.setText(f"Preview: {what}: release to apply")
+        names = [self.model.data(self.model.index(row, NAME_COLUMN)) for row in rows]
+        self.preview_label.setToolTip("\n".join(names))
+
+    def changed_rows(self) -> list[int]:
+        """Table rows a preview under way changes (tinted, with their change); empty when none is shown."""
+        return list(self.model.changed_rows)
+
+    def _fit_changes(self) -> None:
+        """Widen (never narrow) the columns that show a preview's changes, so that "4,912 (+107)" is not cut."""
+        metrics = self.table.fontMetrics()
+        for column, spec in enumerate(COLUMNS):
+            if column != DEVIATION_COLUMN and spec.measure not in ("accounts", self.measure):
+                continue
+            texts = [self.model.data(self.model.index(row, column)) or "" for row in self.model.changed_rows]
+            wanted = max(metrics.horizontalAdvance(t) for t in texts) + 2 * metrics.horizontalAdvance("8") + 8
+            if wanted > self.table.columnWidth(column):
+                self.table.setColumnWidth(column, wanted)
 
     def _leave_room_to_grow(self) -> None:
         """Columns are fitted once, to today's figures; an edit can push a deviation past 100 %, so the deviation

@@ -179,6 +179,8 @@ def install(window) -> HistoryDock:
     dock.hide()
     action = dock.toggleViewAction()
     action.setShortcut("Ctrl+H")
+    # Window-wide: with the default context the shortcut waited until something in the window had been clicked.
+    action.setShortcutContext(Qt.ApplicationShortcut)
     window.addAction(action)
     window.menus["view"].addAction(action)
     return dock

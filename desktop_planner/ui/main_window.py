@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QThreadPool, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QDialog, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressDialog, QSplitter, QToolBar
+from PySide6.QtWidgets import QDialog, QFileDialog, QMainWindow, QMessageBox, QProgressDialog, QSplitter, QToolBar
 
 from desktop_planner.core.commands import EditTerritory
 from desktop_planner.io.export import ExportError, export_assignments
@@ -22,9 +22,10 @@ from desktop_planner.store.instance_lock import InstanceLock, ProjectInUse
 from desktop_planner.store.opening import ProjectError
 from desktop_planner.store.project import ProjectFile, current_user
 from desktop_planner.ui import (change_report, compare_view, coverage_dock, file_menu, history_dock, region_view,
-                                scenario_bar, territory_dialogs, workshop)
+                                scenario_bar, status_bar, territory_dialogs, workshop)
 from desktop_planner.ui.app import DemoOptionsDialog, DemoProjectJob, empty_plan
 from desktop_planner.ui.balance_panel import BalancePanel
+from desktop_planner.ui.window_layout import WindowLayout
 from desktop_planner.ui.controller import GestureController, Session
 from desktop_planner.ui.map import MapView
 from desktop_planner.ui import view_options
@@ -32,6 +33,9 @@ from desktop_planner.ui.dialogs import auto_balance
 
 PROJECT_FILTER = "Territory plans (*.tplan);;All files (*)"
 MAX_RECENT = 8
+DEFAULT_TOOL = "select"  # the safe one: a drag pans and nothing is reassigned; gesture tools are chosen explicitly
+EMPTY_MAP_HINT = "No accounts yet.\nImport accounts (File > Import accounts…)\nor open the demo (File > New demo project…)."
+UNDO_STARTS_HERE = "Undo history starts here: changes before were saved."
 TOOLS = (("select", "Select", "S"), ("rect", "Rectangle", "R"), ("lasso", "Lasso", "L"), ("paint", "Paint", "P"))
 BRUSH_RANGE = (4, 200)  # paint brush radius in pixels
 ZOOM_STEP = math.sqrt(2.0)  # the map's own +/- step, for the same feel from the menu and the keys
@@ -54,13 +58,15 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 1)  # a bigger window grows the map, not the table
         self.splitter.setStretchFactor(1, 0)
         self.setCentralWidget(self.splitter)
+        self.map.set_empty_hint(EMPTY_MAP_HINT)
         self.session: Session | None = None
         self.controller: GestureController | None = None
         self.brush_radius = 24
         self._demo_jobs: list[DemoProjectJob] = []
         self.named_actions: dict[str, QAction] = {}
         self._build_menus_and_toolbar()
-        self._build_status_bar()
+        self.status_message, self.status_labels = status_bar.install(self)
+        self.layout_ = WindowLayout(self)  # the side panel toggle, placing and remembering the window
         self._apply_view_settings()
         self.scenario_bar = scenario_bar.install(self)
         self.compare_view = compare_view.install(self)
@@ -124,7 +130,7 @@ class MainWindow(QMainWindow):
             action = a(f"tool_{name}", text, lambda _=False, n=name: self.map.set_tool(n), key, checkable=True)
             group.addAction(action)
             tools.addAction(action)
-        self.named_actions["tool_lasso"].setChecked(True)
+        self.named_actions[f"tool_{DEFAULT_TOOL}"].setChecked(True)
         tools.addSeparator()
         tools.addAction(a("brush_smaller", "Smaller brush", lambda: self.change_brush(1 / 1.25), "["))
         tools.addAction(a("brush_larger", "Larger brush", lambda: self.change_brush(1.25), "]"))
@@ -171,17 +177,12 @@ class MainWindow(QMainWindow):
         self.named_actions["brush_larger"].setIconText("Brush +")
         self.panel.measureChanged.connect(lambda m: self.settings.setValue("view/measure", m))
 
-    def _build_status_bar(self) -> None:
-        self.status_labels = {key: QLabel(self) for key in ("accounts", "selected", "active", "hover")}
-        for key, label in self.status_labels.items():
-            self.statusBar().addPermanentWidget(label, 1 if key == "hover" else 0)
-
     def _apply_view_settings(self) -> None:
         for key, default in (("size_by_potential", False), ("legend", True)):
             checked = self.settings.value(f"view/{key}", default, type=bool)
             self.named_actions[key].setChecked(checked)
         self.map.set_size_by_potential(self.named_actions["size_by_potential"].isChecked())
-        self.map.set_tool("lasso")
+        self.map.set_tool(DEFAULT_TOOL)
         self.map.set_brush_radius(self.brush_radius)
         stored = self.settings.value("basemap")
         self.set_basemap(default_basemap_path() if stored is None else (Path(stored) if stored else None), quiet=True)
@@ -230,6 +231,7 @@ class MainWindow(QMainWindow):
         self.controller = GestureController(session, self.map, self.panel, self.show_error)
         self.controller.selectionChanged.connect(self._show_selected)
         self.controller.activeChanged.connect(self._show_active)
+        self.status_labels["hover"].setText("")  # the account under the pointer was the last project's
         self.controller.hovered.connect(lambda text: self.status_labels["hover"].setText(text))
         self.controller.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.controller.changed.connect(self._update_undo_actions)
@@ -245,14 +247,12 @@ class MainWindow(QMainWindow):
         self._show_selected(0)
         self._show_active(self.controller.active)
         self._update_undo_actions()
-        self._fit_panel()
+        self.layout_.fit_panel()
         self.sessionChanged.emit()
-
-    def _fit_panel(self) -> None:
-        """Make the panel wide enough for every column, up to 55 % of the window."""
-        total = sum(self.splitter.sizes()) or self.width()
-        panel = min(self.panel.preferred_width(), int(total * 0.55))  # the map keeps at least 45 %
-        self.splitter.setSizes([total - panel, panel])
+        if session.project is not None and not session.read_only and \
+                history_dock.fetch_changes(session.project.conn, None, "", limit=1):
+            # The History holds this session's steps only: say so, or a user expects to undo last week's work.
+            self.statusBar().showMessage(UNDO_STARTS_HERE, 10000)
 
     def _remember(self, path: Path) -> None:
         path = str(Path(path).resolve())
@@ -451,6 +451,8 @@ class MainWindow(QMainWindow):
         QMessageBox.warning(self, "Desktop Planner", text)
 
     def closeEvent(self, event) -> None:
+        if not self.workshop.active:  # full screen and large type are not how the user wants the next start
+            self.layout_.save(self.settings)
         if self.controller is not None:
             self.controller.detach()
         if self.session is not None:

@@ -127,6 +127,7 @@ def _paint_page(painter: QPainter, page: QRectF, plan: Plan, scenario: Scenario,
             item.setVisible(False)
             if isinstance(item, Legend):
                 item.MAX_NAME_PIXELS = LEGEND_NAME_PIXELS
+                item.interactive = False  # paper: no collapse arrow
         painter.drawImage(area, _map_image(view, area.size(), pixel_ratio))
         painter.save()
         painter.translate(area.topLeft())

@@ -277,10 +277,22 @@ class RegionsController(QObject):
         names = {t.id: t.name for t in controller.plan.active.territories.values()}
         if self.region_map is not None:
             self._labels = self.region_map.label_points()
-        self.marks.set_labels([(x, y, names[tid]) for tid, (x, y) in self._labels.items() if tid in names])
+        areas = self._areas(self._labels)
+        self.marks.set_labels([(x, y, names[tid], areas.get(tid, 0.0)) for tid, (x, y) in self._labels.items()
+                               if tid in names])
         self.marks.set_pieces({tid: paths for tid, paths in self._outlines.items()
                                if tid in names and self._pieces.get(tid, 1) > 1})
         self.panel.set_pieces({tid: count for tid, count in self._pieces.items() if tid in names})
+
+    def _areas(self, territory_ids) -> dict[int, float]:
+        """Area of each territory's region: where names collide on the map, the larger territory's is shown."""
+        if self.region_map is None:
+            return {}
+        tids = [tid for tid in territory_ids if tid in self.region_map.regions]
+        if not tids:
+            return {}
+        areas = shapely.area(np.array([self.region_map.regions[tid] for tid in tids], dtype=object))
+        return dict(zip(tids, np.nan_to_num(areas).tolist()))
 
     def show_drag(self, preview: DragPreview | None) -> None:
         """The two regions as a border drag would leave them, and the area it sweeps; None ends the show."""

@@ -100,7 +100,7 @@ def test_add_territory(plan):
     history = History(plan)
     history.do(AddTerritory(1, Territory(plan.next_territory_id(), "New", color="#abcdef")))
     assert plan.active.territories[4].name == "New"
-    with pytest.raises(CommandError, match="already has"):
+    with pytest.raises(CommandError, match="already exists in this scenario"):
         history.do(AddTerritory(1, Territory(plan.next_territory_id(), "New")))
     history.undo()
     assert 4 not in plan.active.territories

@@ -27,3 +27,18 @@ def messages(monkeypatch):
     for kind in ("critical", "warning", "information"):
         monkeypatch.setattr(QMessageBox, kind, capture)
     return shown
+
+
+@pytest.fixture(autouse=True)
+def no_stuck_modifiers():
+    """A test whose key release went to an inactive window leaves Qt believing Ctrl is held, and the next
+    test's lasso then only selects. Clear the state after every test."""
+    yield
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication, QWidget
+    if QApplication.keyboardModifiers() != Qt.NoModifier:
+        sink = QWidget()
+        sink.show()
+        QTest.keyClick(sink, Qt.Key_A)
+        sink.close()

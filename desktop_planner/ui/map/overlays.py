@@ -1,4 +1,5 @@
-"""Things drawn on top of the map in screen space: the scale bar, the territory legend, the attribution."""
+"""Things drawn on top of the map in screen space: the scale bar, the territory legend (which a user can drag
+and collapse), the attribution."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPen
 
 from desktop_planner.core.geo import mercator_to_lonlat
+from desktop_planner.ui.map.pointer_grab import Point, PointerGrab
 from desktop_planner.ui.map.screen_layer import ScreenLayer
 
 MARGIN = 10.0
@@ -86,50 +88,211 @@ class ScaleBar(ScreenLayer):
 
 
 class Legend(ScreenLayer):
-    """Colour swatch and name of each territory, top right; as many rows as fit, then "+ N more"."""
+    """Colour swatch and name of each territory, top right at first. The names flow into columns so that the
+    legend stays within MAX_HEIGHT_SHARE of the map's height (and MAX_WIDTH_SHARE of its width); what does not fit
+    is summed up as "+ N more". A click on the title collapses it to that one line (and back); a drag anywhere on
+    it moves it (`LegendDragger`). Layout is computed once per change of entries, size or place, not per frame."""
 
-    MAX_NAME_PIXELS = 170.0
+    MAX_NAME_PIXELS = 150.0
+    MAX_HEIGHT_SHARE = 0.4
+    MAX_WIDTH_SHARE = 0.7
+    SWATCH, PAD, GAP = 11.0, 6.0, 10.0
 
     def __init__(self, view_box) -> None:
         super().__init__(view_box, z=50)
         self._entries: list[tuple[str, str]] = []
         self._font = QFont()
-        self._font.setPointSizeF(9)
+        self._font.setPointSizeF(8.5)
+        self._title_font = QFont(self._font)
+        self._title_font.setBold(True)
+        self.collapsed = False
+        self.interactive = True  # False on a printed map: no collapse arrow
+        self._corner = (MARGIN, MARGIN)  # the panel's gap to the view's right and top edges
+        self._layout = None  # (key, LegendLayout)
 
     def set_entries(self, entries: list[tuple[str, str]]) -> None:
         self._entries = [(str(name), str(color)) for name, color in entries]
+        self._layout = None
         self.update()
 
     def entries(self) -> list[tuple[str, str]]:
         return list(self._entries)
 
+    def set_collapsed(self, on: bool) -> None:
+        self.collapsed = bool(on)
+        self.update()
+
+    def title(self) -> str:
+        arrow = ("▸ " if self.collapsed else "▾ ") if self.interactive else ""
+        return f"{arrow}Legend ({len(self._entries)})"
+
+    # -- place -----------------------------------------------------------------------------------------------
+    def panel_rect(self) -> QRectF:
+        """Where the panel is drawn, in the ViewBox's (and this layer's) coordinates; empty without entries."""
+        return QRectF() if not self._entries else QRectF(self.layout().panel)
+
+    def title_rect(self) -> QRectF:
+        return QRectF() if not self._entries else QRectF(self.layout().title)
+
+    def move_panel_to(self, top_left: QPointF) -> None:
+        """Put the panel's top-left corner here (kept inside the map); it then keeps its gap to the right and top
+        edges when the map is resized."""
+        rect, size = self.boundingRect(), self.layout().panel.size()
+        left = min(max(top_left.x(), rect.left()), rect.right() - size.width())
+        top = min(max(top_left.y(), rect.top()), rect.bottom() - size.height())
+        self._corner = (rect.right() - left - size.width(), top - rect.top())
+        self.update()
+
+    def hit(self, pos: QPointF) -> str | None:
+        """"title", "body" or None for a point in this layer's coordinates."""
+        if not self._entries or not self.isVisible():
+            return None
+        layout = self.layout()
+        if layout.title.contains(pos):
+            return "title"
+        return "body" if layout.panel.contains(pos) else None
+
+    def _row_height(self) -> float:
+        return QFontMetricsF(self._font).height() + 3
+
+    # -- layout ----------------------------------------------------------------------------------------------
+    def layout(self) -> "LegendLayout":
+        rect = self.boundingRect()
+        key = (rect.width(), rect.height(), self.collapsed, self._corner, self.MAX_NAME_PIXELS, self.interactive)
+        if self._layout is None or self._layout[0] != key:
+            self._layout = (key, self._compute_layout(rect))
+        return self._layout[1]
+
+    def _compute_layout(self, rect: QRectF) -> "LegendLayout":
+        metrics, title_metrics = QFontMetricsF(self._font), QFontMetricsF(self._title_font)
+        row, pad, text_x = self._row_height(), self.PAD, self.SWATCH + 5
+        title_height = title_metrics.height() + 4
+        title_width = title_metrics.horizontalAdvance(self.title()) + 2 * pad
+        columns: list[list[tuple[str, str]]] = []
+        more = ""
+        if not self.collapsed:
+            names = [(metrics.elidedText(name, Qt.TextElideMode.ElideRight, self.MAX_NAME_PIXELS), color)
+                     for name, color in self._entries]
+            max_height = max(self.MAX_HEIGHT_SHARE * rect.height(), title_height + 3 * row + 2 * pad)
+            per_column = max(1, int((max_height - title_height - 2 * pad) // row))
+            widest = max(metrics.horizontalAdvance(n) for n, _ in names) + text_x
+            max_columns = max(1, int((self.MAX_WIDTH_SHARE * rect.width() - 2 * pad + self.GAP)
+                                     // (widest + self.GAP)))
+            wanted = -(-len(names) // per_column)
+            if wanted > max_columns:
+                shown = names[:max_columns * per_column - 1]
+                more = f"+ {len(names) - len(shown)} more"
+            else:
+                shown = names
+                per_column = -(-len(names) // wanted)  # as few rows as the columns allow: a compact block
+            columns = [shown[i:i + per_column] for i in range(0, len(shown), per_column)]
+        widths = [max(metrics.horizontalAdvance(n) for n, _ in column) + text_x for column in columns]
+        if more:
+            widths[-1] = max(widths[-1], metrics.horizontalAdvance(more))
+        body_width = sum(widths) + self.GAP * max(0, len(widths) - 1)
+        rows = max((len(c) for c in columns), default=0) + (1 if more and len(columns[-1]) == max(
+            len(c) for c in columns) else 0)
+        width = max(title_width, body_width + 2 * pad)
+        height = title_height + (rows * row + pad if rows else 0) + 4
+        right_gap, top_gap = self._corner
+        left = max(rect.left(), rect.right() - right_gap - width)
+        top = min(rect.top() + top_gap, max(rect.top(), rect.bottom() - height))
+        panel = QRectF(left, top, width, height)
+        title = QRectF(left, top, width, title_height + 2)
+        cells = []
+        x = left + pad
+        for column, column_width in zip(columns, widths):
+            for i, (name, color) in enumerate(column):
+                cells.append((x, top + title_height + 2 + i * row, name, color))
+            x += column_width + self.GAP
+        more_at = None
+        if more:
+            last = columns[-1]
+            more_at = (x - widths[-1] - self.GAP, top + title_height + 2 + len(last) * row, more)
+        return LegendLayout(panel, title, cells, more_at, row, metrics.ascent(), metrics.height(),
+                            title_metrics.ascent())
+
     def paint(self, painter, option, widget=None) -> None:
         if not self._entries:
             return
-        metrics = QFontMetricsF(self._font)
-        row = metrics.height() + 4
-        rect = self.boundingRect()
-        fits = max(1, int((rect.height() - 2 * MARGIN - 12) // row))
-        shown = self._entries if len(self._entries) <= fits else self._entries[:fits - 1]
-        names = [metrics.elidedText(name, Qt.TextElideMode.ElideRight, self.MAX_NAME_PIXELS) for name, _ in shown]
-        more = len(self._entries) - len(shown)
-        if more:
-            names.append(f"+ {more} more")
-        width = max(metrics.horizontalAdvance(n) for n in names) + 34
-        panel = QRectF(rect.right() - MARGIN - width, rect.top() + MARGIN, width, len(names) * row + 8)
+        layout = self.layout()
+        row = layout.row
         painter.setRenderHint(painter.RenderHint.Antialiasing, True)
         painter.setPen(QPen(PANEL_EDGE))
         painter.setBrush(PANEL_BACKGROUND)
-        painter.drawRoundedRect(panel, 3, 3)
+        painter.drawRoundedRect(layout.panel, 3, 3)
+        painter.setFont(self._title_font)
+        painter.setPen(QPen(TEXT))
+        painter.drawText(QPointF(layout.panel.left() + self.PAD, layout.panel.top() + 3 + layout.title_ascent),
+                         self.title())
         painter.setFont(self._font)
-        for i, name in enumerate(names):
-            top = panel.top() + 4 + i * row
-            if i < len(shown):
-                painter.setPen(QPen(QColor(0, 0, 0, 120)))
-                painter.setBrush(QColor(shown[i][1]))
-                painter.drawRoundedRect(QRectF(panel.left() + 8, top + (row - 12) / 2, 12, 12), 2, 2)
+        baseline = (row - layout.text_height) / 2 + layout.ascent
+        swatch_pen = QPen(QColor(0, 0, 0, 120))
+        for x, top, name, color in layout.cells:
+            painter.setPen(swatch_pen)
+            painter.setBrush(QColor(color))
+            painter.drawRoundedRect(QRectF(x, top + (row - self.SWATCH) / 2, self.SWATCH, self.SWATCH), 2, 2)
             painter.setPen(QPen(TEXT))
-            painter.drawText(QPointF(panel.left() + 26, top + (row - metrics.height()) / 2 + metrics.ascent()), name)
+            painter.drawText(QPointF(x + self.SWATCH + 5, top + baseline), name)
+        if layout.more is not None:
+            x, top, text = layout.more
+            painter.setPen(QPen(TEXT))
+            painter.drawText(QPointF(x, top + baseline), text)
+
+
+class LegendLayout:
+    """Where each part of the legend goes, in the layer's coordinates."""
+
+    __slots__ = ("panel", "title", "cells", "more", "row", "ascent", "text_height", "title_ascent")
+
+    def __init__(self, panel, title, cells, more, row, ascent, text_height, title_ascent) -> None:
+        self.panel, self.title, self.cells, self.more = panel, title, cells, more
+        self.row, self.ascent, self.text_height, self.title_ascent = row, ascent, text_height, title_ascent
+
+
+class LegendDragger(PointerGrab):
+    """Moves the legend with a drag from anywhere on it; a click on its title collapses or expands it. A press
+    on the legend is never the map's (no lasso, no pan, no account picked under it)."""
+
+    claims_overlays = True
+
+    def __init__(self, map_view, legend: Legend) -> None:
+        super().__init__(map_view)
+        self.legend = legend
+        self._start: tuple[QPointF, QPointF] | None = None  # (press point, panel's top-left), layer coordinates
+
+    def _local(self, point: Point) -> QPointF:
+        return self.map.view_box.mapFromView(QPointF(*point))
+
+    def hover(self, point: Point | None) -> None:
+        part = None if point is None else self.legend.hit(self._local(point))
+        cursor = {"title": Qt.CursorShape.PointingHandCursor, "body": Qt.CursorShape.OpenHandCursor}.get(part)
+        self.show_cursor(cursor)
+
+    def grab(self, point: Point) -> bool:
+        local = self._local(point)
+        if self.legend.hit(local) is None:
+            return False
+        self._start = (local, self.legend.panel_rect().topLeft())
+        return True
+
+    def clicked(self, point: Point, modifiers) -> bool:
+        if self.legend.hit(self._local(point)) == "title":
+            self.legend.set_collapsed(not self.legend.collapsed)
+        return True  # a click on the legend's body does nothing, and picks nothing under it
+
+    def drag_to(self, point: Point) -> None:
+        self.show_cursor(Qt.CursorShape.ClosedHandCursor)
+        pressed, corner = self._start
+        self.legend.move_panel_to(corner + (self._local(point) - pressed))
+
+    def drop(self, point: Point) -> None:
+        self.drag_to(point)
+        self.show_cursor(None)
+
+    def cancel_drag(self) -> None:
+        self.legend.move_panel_to(self._start[1])
+        self.show_cursor(None)
 
 
 class AttributionLabel(ScreenLayer):

@@ -7,7 +7,8 @@ and the release that follow go to `drag_to` and `drop`; every other event goes o
 A press released before the pointer moved a few pixels is the map's click after all, passed on to its tools
 (so an account next to a border can still be clicked). Escape during a drag calls `cancel_drag`. The window
 has an Esc shortcut of its own (drop the selection), so the grab claims the key through ShortcutOverride while
-it drags: Escape then cancels the drag and nothing else.
+it drags: Escape then cancels the drag and nothing else. A press on one of the map's screen overlays (the
+legend) belongs to that overlay's grab (`claims_overlays`), never to what is drawn under it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ DRAG_START_PIXELS = 3  # the pointer must move this far (Manhattan) with the but
 
 class PointerGrab(QObject):
     """Subclasses implement grab(point) -> bool, drag_to(point), drop(point), cancel_drag(), and may implement
-    hover(point | None) and ungrab()."""
+    hover(point | None), ungrab() and clicked(point, modifiers)."""
+
+    claims_overlays = False  # True for the grab of an overlay itself: the others leave presses on it alone
 
     def __init__(self, map_view) -> None:
         super().__init__(map_view)
@@ -81,7 +84,7 @@ class PointerGrab(QObject):
             return self._moved(event)
         if kind == QEvent.Type.MouseButtonPress and event.button() == Qt.MouseButton.LeftButton:
             self._swallow_release = False
-            if not self.map.space_held and self.grab(self._point(event)):
+            if not self.map.space_held and not self._under_overlay(event) and self.grab(self._point(event)):
                 self._pressed = (event.position().toPoint(), event.modifiers())
                 return True
             return False
@@ -102,7 +105,7 @@ class PointerGrab(QObject):
             self.drag_to(point)
             return True
         if event.buttons() == Qt.MouseButton.NoButton:
-            self.hover(point)
+            self.hover(None if self._under_overlay(event) else point)
         return False
 
     def _released(self, event) -> bool:
@@ -116,10 +119,16 @@ class PointerGrab(QObject):
             modifiers = self._pressed[1]
             self._pressed = None
             self.ungrab()
-            self.map.tools.click(point, modifiers)
+            if not self.clicked(point, modifiers):
+                self.map.tools.click(point, modifiers)
             return True
         swallow, self._swallow_release = self._swallow_release, False
         return swallow
+
+    def _under_overlay(self, event) -> bool:
+        """The pointer is over an overlay that takes presses itself (and this grab is not that overlay's)."""
+        over = getattr(self.map, "over_overlay", None)
+        return not self.claims_overlays and over is not None and over(event.position().toPoint())
 
     def _point(self, event) -> Point:
         return self.map.map_from_viewport(event.position().toPoint())
@@ -134,6 +143,11 @@ class PointerGrab(QObject):
 
     def ungrab(self) -> None:
         """The press was released (or Esc pressed) before the pointer moved: forget the grab; nothing changed."""
+
+    def clicked(self, point: Point, modifiers) -> bool:
+        """A press released before the pointer moved: True when it was handled here, False hands it to the map's
+        tools as a click (the default)."""
+        return False
 
     def drag_to(self, point: Point) -> None:
         """The pointer moved with the grab held: preview."""

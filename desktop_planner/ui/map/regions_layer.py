@@ -8,7 +8,9 @@ hovered border, a drag's tent, the dots' preview). During a border drag the two 
 left out of that picture and drawn from their preview paths on top of it, so a drag step repaints two paths.
 
 `RegionMarks`, over the dots: territory names, the border under the pointer, the area a border drag sweeps
-and the pieces of split territories. Few and small, drawn directly on every paint.
+and the pieces of split territories. Few and small, drawn directly on every paint. Names are decluttered: the
+larger territories' first, and a name that would overlap another or a home marker is left out; placed once per
+zoom level (label rectangles only), not per frame.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ LABEL_HALO, LABEL_TEXT = QColor(255, 255, 255, 220), QColor(25, 25, 25)
 LABEL_PAD = 3  # room for the halo around a name
 MAX_STAMPS = 1000
 MARKER_PIXELS = 28  # the size of a home marker, which a territory's name must not cover
+LABEL_CELL = 64.0  # pixels: the grid that finds the names (and markers) a name would collide with
 POLYGON_TYPE, LINE_TYPES = 3, (1, 2)  # shapely type ids: Polygon; LineString, LinearRing
 
 
@@ -155,6 +158,9 @@ class RegionMarks(ScreenLayer):
     def __init__(self, view_box) -> None:
         super().__init__(view_box, z=30)  # over the dots and the homes, under a stroke being drawn (40)
         self._labels: list[tuple[float, float, str]] = []
+        self._by_priority: list[tuple[float, float, str, float]] = []
+        self._labels_version = 0
+        self._placement: tuple[tuple, list] | None = None  # (key, names placed) for the last scale and markers
         self._hover: QPainterPath | None = None
         self._tent: tuple[QPainterPath, QColor] | None = None
         self._pieces: dict[int, list[QPainterPath]] = {}
@@ -164,13 +170,18 @@ class RegionMarks(ScreenLayer):
         self._font.setPointSizeF(9.5)
         self._font.setBold(True)
 
-    def set_labels(self, labels: list[tuple[float, float, str]]) -> None:
-        """(x, y, name) per territory, at a point inside its region."""
-        self._labels = list(labels)
+    def set_labels(self, labels: list[tuple]) -> None:
+        """(x, y, name) or (x, y, name, priority) per territory, at a point inside its region. Where names would
+        collide the higher priority (the larger territory) is shown."""
+        self._labels = [tuple(label[:3]) for label in labels]
+        prioritised = [(x, y, name, float(rest[0]) if rest else 0.0) for x, y, name, *rest in labels]
+        self._by_priority = sorted(prioritised, key=lambda label: -label[3])  # stable: ties keep their order
+        self._labels_version += 1
         self.update()
 
     def avoid(self, points: Callable[[], list[tuple[float, float]]]) -> None:
-        """Where markers are drawn (map coordinates, asked on each paint): a name over one moves below it."""
+        """Where markers are drawn (map coordinates, asked on each paint): a name over one moves below (or above)
+        it, or is left out."""
         self._avoid = points
         self.update()
 
@@ -231,19 +242,74 @@ class RegionMarks(ScreenLayer):
             return
         view = self.view_transform()
         rect = self.boundingRect()
-        metrics = QFontMetricsF(self._font)
         dpr = painter.device().devicePixelRatioF()
-        markers = [QRectF(mx - MARKER_PIXELS / 2, my - MARKER_PIXELS / 2, MARKER_PIXELS, MARKER_PIXELS)
-                   for mx, my in (view.to_pixels(x, y) for x, y in self._avoid())]
-        for x, y, name in self._labels:
-            px, py = view.to_pixels(x, y)
-            width = metrics.horizontalAdvance(name)
-            box = QRectF(px - width / 2, py - metrics.height() / 2, width, metrics.height())
-            for marker in markers:
-                if box.intersects(marker):
-                    box.moveTop(marker.bottom() + 1)
+        for name, box in self.placed_labels(view):
             if rect.intersects(box):
                 painter.drawImage(QPointF(box.left() - LABEL_PAD, box.top() - LABEL_PAD), self._stamp(name, dpr))
+
+    def placed_labels(self, view=None) -> list[tuple[str, QRectF]]:
+        """The names drawn, with their rectangles in this layer's coordinates. Larger territories are placed
+        first; a name that would overlap one already placed or a home marker (after trying just below and just
+        above the marker, and then its first word alone, "NE-19" for "NE-19 Binghamton") is left out. The placement depends only on the scale, the names and the markers, so it
+        is computed once per zoom (a pan only shifts it) and the names do not flicker while the map moves."""
+        view = view or self.view_transform()
+        markers = tuple(self._avoid())
+        # Rounded: a pan recomputes the transform, whose scale then differs in the last bits.
+        key = (float(f"{view.sx:.9g}"), float(f"{view.sy:.9g}"), self._labels_version, markers)
+        if self._placement is None or self._placement[0] != key:
+            self._placement = (key, self._place(view.sx, view.sy, markers))
+        return [(name, QRectF(left + view.tx, top + view.ty, width, height))
+                for name, left, top, width, height in self._placement[1]]
+
+    def _place(self, sx: float, sy: float, markers) -> list[tuple[str, float, float, float, float]]:
+        metrics = QFontMetricsF(self._font)
+        height = metrics.height()
+        grid: dict[tuple[int, int], list[tuple[float, float, float, float]]] = {}
+
+        def cells(l, t, r, b):
+            return [(i, j) for i in range(int(l // LABEL_CELL), int(r // LABEL_CELL) + 1)
+                    for j in range(int(t // LABEL_CELL), int(b // LABEL_CELL) + 1)]
+
+        def hits(box):
+            l, t, r, b = box
+            for cell in cells(l, t, r, b):
+                for ol, ot, orr, ob in grid.get(cell, ()):
+                    if l < orr and ol < r and t < ob and ot < b:
+                        return (ol, ot, orr, ob)
+            return None
+
+        def add(box):
+            for cell in cells(*box):
+                grid.setdefault(cell, []).append(box)
+
+        half = MARKER_PIXELS / 2
+        marker_boxes = []
+        for mx, my in markers:
+            px, py = mx * sx, my * sy
+            marker_boxes.append((px - half, py - half, px + half, py + half))
+        for box in marker_boxes:
+            add(box)
+        marker_set = set(marker_boxes)
+        placed = []
+        for x, y, full_name, _priority in self._by_priority:
+            px, py = x * sx, y * sy
+            short = full_name.split(" ", 1)[0]
+            for name in (full_name, short) if short != full_name else (full_name,):  # "NE-19 Binghamton", "NE-19"
+                width = metrics.horizontalAdvance(name)
+                box = (px - width / 2 - LABEL_PAD, py - height / 2 - LABEL_PAD,
+                       px + width / 2 + LABEL_PAD, py + height / 2 + LABEL_PAD)
+                blocker = hits(box)
+                if blocker is not None and blocker in marker_set:  # over a home: try below it, then above it
+                    below = (box[0], blocker[3] + 1, box[2], blocker[3] + 1 + box[3] - box[1])
+                    above = (box[0], blocker[1] - 1 - (box[3] - box[1]), box[2], blocker[1] - 1)
+                    box = next((b for b in (below, above) if hits(b) is None), None)
+                elif blocker is not None:
+                    box = None
+                if box is not None:
+                    add(box)
+                    placed.append((name, box[0] + LABEL_PAD, box[1] + LABEL_PAD, width, height))
+                    break
+        return placed
 
     def _stamp(self, name: str, dpr: float) -> QImage:
         """A name with its white halo (which keeps it readable over dots and borders), rendered once: stroking

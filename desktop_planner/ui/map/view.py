@@ -14,20 +14,25 @@ from typing import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, Signal
-from PySide6.QtWidgets import QToolTip, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, Qt, Signal
+from PySide6.QtWidgets import QLabel, QToolTip, QVBoxLayout, QWidget
 
 from desktop_planner.core.geo import MERCATOR_RADIUS_M, lonlat_to_mercator
 from desktop_planner.io.mbtiles import MBTilesError, default_basemap_path
 from desktop_planner.ui.map.accounts_layer import AccountsLayer
 from desktop_planner.ui.map.basemap_layer import BasemapLayer
-from desktop_planner.ui.map.overlays import AttributionLabel, Legend, ScaleBar
+from desktop_planner.ui.map.overlays import AttributionLabel, Legend, LegendDragger, ScaleBar
 from desktop_planner.ui.map.tools import GestureTools
 
 BACKGROUND = "#eef0f2"
 HALF_WORLD_M = math.pi * MERCATOR_RADIUS_M
 KEY_ZOOM = math.sqrt(2.0)
 MIN_VIEW_M = 200.0  # narrowest view: a few blocks
+# An account's tooltip stays this long while the pointer rests on the account (Qt's default is ~10 s); moving off
+# the account hides it at once.
+TOOLTIP_MS = 120_000
+EMPTY_HINT_STYLE = ("QLabel { background: rgba(255, 255, 255, 225); border: 1px solid #c5cbd3; border-radius: 6px;"
+                    " padding: 14px 20px; color: #333333; font-size: 15px; }")
 # Shown before any accounts arrive: the contiguous United States.
 DEFAULT_EXTENT_LONLAT = ((-125.0, 24.0), (-66.0, 50.0))
 TOOL_CURSORS = {"select": Qt.CursorShape.OpenHandCursor, "rect": Qt.CursorShape.CrossCursor,
@@ -64,7 +69,8 @@ class _MapViewBox(pg.ViewBox):
             super().mouseClickEvent(ev)
 
     def hoverEvent(self, ev) -> None:
-        if ev.isExit() or ev.buttons():  # no tooltips flickering past while the map is dragged
+        if ev.isExit() or ev.buttons() or self._owner.legend().hit(ev.pos()) is not None:
+            # no tooltips flickering past while the map is dragged, nor for accounts under the legend
             self._owner.hover_at(None)
         else:
             self._owner.hover_at(self.mapToView(ev.pos()), ev.screenPos().toPoint())
@@ -105,6 +111,7 @@ class MapView(QWidget):
         self._scale_bar = ScaleBar(self.view_box)
         self._legend = Legend(self.view_box)
         self._attribution = AttributionLabel(self.view_box)
+        self.legend_dragger = LegendDragger(self, self._legend)
 
         self._accounts = None
         self._assignment: np.ndarray | None = None
@@ -112,6 +119,12 @@ class MapView(QWidget):
         self._hover_row = -1
         self.space_held = False
         self._tooltip_provider: Callable[[int], str] | None = None
+        self._empty_hint = QLabel(self)  # shown over the map while there are no accounts: what to do first
+        self._empty_hint.setObjectName("empty_map_hint")
+        self._empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._empty_hint.setStyleSheet(EMPTY_HINT_STYLE)
+        self._empty_hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self._empty_hint.hide()
         self._graphics.installEventFilter(self)
         self._graphics.viewport().installEventFilter(self)
         self._graphics.viewport().grabGesture(Qt.GestureType.PinchGesture)
@@ -133,6 +146,7 @@ class MapView(QWidget):
         self._dots.set_positions(accounts.x, accounts.y, accounts.potential)
         self.tools.set_points(accounts.x, accounts.y)
         self._set_hover_row(-1)
+        self._show_empty_hint()
         if not self._fitted and len(accounts):
             self.fit_to_accounts()
             self._fitted = True
@@ -170,6 +184,14 @@ class MapView(QWidget):
     def set_legend_visible(self, on: bool) -> None:
         self._legend.setVisible(bool(on))
 
+    def legend(self) -> Legend:
+        return self._legend
+
+    def over_overlay(self, pos: QPoint) -> bool:
+        """Whether a viewport pixel is on the legend (whose presses move or collapse it, whatever the tool)."""
+        local = self.view_box.mapFromScene(self._graphics.mapToScene(pos))
+        return self._legend.hit(local) is not None
+
     def set_basemap(self, path: str | None) -> None:
         """Show the tiles of an MBTiles file (None: no basemap). A bad file raises MBTilesError naming it,
         and the previous basemap stays."""
@@ -182,6 +204,29 @@ class MapView(QWidget):
 
     def set_tooltip_provider(self, fn: Callable[[int], str]) -> None:
         self._tooltip_provider = fn
+
+    def set_empty_hint(self, text: str) -> None:
+        """What to say over the map while it has no accounts ("" for nothing)."""
+        self._empty_hint.setText(text)
+        self._show_empty_hint()
+
+    def empty_hint(self) -> QLabel:
+        return self._empty_hint
+
+    def _show_empty_hint(self) -> None:
+        empty = self._accounts is not None and len(self._accounts) == 0
+        self._empty_hint.setVisible(bool(empty and self._empty_hint.text()))
+        self._place_empty_hint()
+
+    def _place_empty_hint(self) -> None:
+        hint = self._empty_hint
+        hint.adjustSize()
+        hint.move(max(0, (self.width() - hint.width()) // 2), max(0, (self.height() - hint.height()) // 2))
+        hint.raise_()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._place_empty_hint()
 
     # ---- tools --------------------------------------------------------------------------------------------
 
@@ -240,7 +285,16 @@ class MapView(QWidget):
         self.tools.set_hover(pos)
         row = -1 if pos is None or self.tools.is_active() else self.tools.pick(pos)
         if self._set_hover_row(row) and row >= 0 and screen_pos is not None:
-            QToolTip.showText(screen_pos, self.tooltip_text(row), self._graphics)
+            self._show_tooltip(screen_pos)
+
+    def _show_tooltip(self, screen_pos: QPoint) -> None:
+        """The hovered account's tooltip, kept while the pointer stays within the account's dot."""
+        row = self._hover_row
+        viewport = self._graphics.viewport()
+        centre = self.map_to_viewport(float(self._accounts.x[row]), float(self._accounts.y[row]))
+        reach = int(math.ceil(self._dot_radius_px() + 4))
+        area = QRect(centre.x() - reach, centre.y() - reach, 2 * reach + 1, 2 * reach + 1)
+        QToolTip.showText(screen_pos, self.tooltip_text(row), viewport, area, TOOLTIP_MS)
 
     def tooltip_text(self, row: int) -> str:
         if self._tooltip_provider is not None:
@@ -284,6 +338,12 @@ class MapView(QWidget):
                 return True
         if kind == QEvent.Type.Leave and watched is self._graphics.viewport():
             self.hover_at(None)
+        if kind == QEvent.Type.ToolTip and watched is self._graphics.viewport():
+            # Qt asks for a tooltip after the pointer rests ~0.7 s; the scene has none of its own and would hide
+            # the account's. Keep (or bring back) the account's instead.
+            if self._hover_row >= 0 and self._accounts is not None and self._hover_row < len(self._accounts):
+                self._show_tooltip(event.globalPos())
+            return True
         return False
 
     def keyPressEvent(self, event) -> None:

@@ -18,6 +18,16 @@ COMMANDS = ("demo", "import", "export", "summary", "balance", "render")
 LATER: dict[str, str] = {}  # commands announced but not available yet
 
 
+def version() -> str:
+    """The installed distribution's version, else the package's own (a source tree, a frozen build)."""
+    from importlib import metadata
+    try:
+        return metadata.version("desktop_planner")
+    except metadata.PackageNotFoundError:
+        from desktop_planner import __version__
+        return __version__
+
+
 class UsageError(Exception):
     pass
 
@@ -60,6 +70,7 @@ def gui_parser() -> argparse.ArgumentParser:
     p.add_argument("--screenshot", type=Path, metavar="OUT.png", help="render the main window to a PNG and exit")
     p.add_argument("--size", type=_size, default=None, metavar="WxH",
                    help="window size for --screenshot (default 1600x1000)")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
     return p
 
 
@@ -109,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
             args = command_parser().parse_args(argv)
             return HANDLERS[args.command](args)
         args = gui_parser().parse_args(argv)
+        if args.version:  # before anything heavy: numpy, Qt and the rest are never imported for it
+            print(f"desktop-planner {version()}")
+            return EXIT_OK
     except UsageError as exc:
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -169,9 +169,19 @@ class RegionsController(QObject):
         and the outlines a moment after."""
         if "accounts" in dirty:
             self._rebuild()
-        elif dirty & {"assignment", "territories"} and not self._refresh_pending:
-            self._refresh_pending = True
-            QTimer.singleShot(0, self._deferred_refresh)
+        elif dirty & {"assignment", "territories"}:
+            if self._goes_to_worker():
+                self.fills.set_stale(True)  # the dots and the panel show the plan now; the regions follow later
+            if not self._refresh_pending:
+                self._refresh_pending = True
+                QTimer.singleShot(0, self._deferred_refresh)
+
+    def _goes_to_worker(self) -> bool:
+        """Whether bringing the regions in step with the plan waits for a job (one running, or many changes)."""
+        if self.region_map is None:
+            return True
+        scenario = self._controller.plan.active
+        return len(self._changed_territories(scenario.territory_ids(), scenario.assignment)) > SYNC_TERRITORIES
 
     def _deferred_refresh(self) -> None:
         self._refresh_pending = False
@@ -184,6 +194,7 @@ class RegionsController(QObject):
         self._job = None  # a job still running for the old regions reports to nobody
         self._checker = None  # another project, or the accounts changed: the account graph is another one
         self._labels, self._pieces, self._outlines = {}, {}, {}
+        self.fills.set_stale(False)  # nothing drawn is left to be out of date
         self.fills.set_paths({}, replace=True)
         accounts, area = plan.accounts, self.study_area
         self._start(lambda: RegionMap(accounts, area), rebuild=True)
@@ -224,6 +235,8 @@ class RegionsController(QObject):
         self.fills.remove(set(self.fills.paths()) - set(result.territory_ids.tolist()))
         self._pieces, self._outlines = result.pieces, result.outlines
         self.refresh()  # catch up with the edits made while the job ran; draws the rest
+        if self._job is None:
+            self.fills.set_stale(False)  # in step with the plan (else a further job is on its way)
 
     def _failed(self, generation: int, reason: str) -> None:
         self._reported(generation)
@@ -245,6 +258,7 @@ class RegionsController(QObject):
             region_map = self.region_map
             self._start(lambda: region_map, rebuild=False)
             return
+        self.fills.set_stale(False)
         if changed:
             self.changed.emit()
             regions = self.region_map.update(tids, assignment, changed)

@@ -116,6 +116,7 @@ class ViewOptions(QObject):
         """"potential", "workload" or "off"."""
         self.actions[f"heat_{measure}"].setChecked(True)
         self.overlays.set_heat(None if measure == "off" else measure)
+        self.regions.fills.set_faded(measure != "off")  # the heat reads clearly over faded fills
         self.window.settings.setValue("view/heat", measure)
 
     def set_homes(self, on: bool) -> None:

@@ -3,6 +3,11 @@
 Full screen, everything larger, the balance chart given most of the panel, the docks put away, and a bar with
 the two scenarios being weighed (T switches between them) and a Snapshot button that keeps the state on screen
 as a named scenario while work goes on. Leaving the mode puts the window back exactly as it was.
+
+Readable from the back of the room (3 m from a laptop or a projected screen): the panel's table and the window's
+text at WORKSHOP_POINTS or more, the map's territory names, legend and heat scale MAP_TEXT_SCALE times their size,
+the Dev % column kept in view beside the territory's name, and a large badge, "A: <name>" on blue or
+"B: <name>" on orange, saying which of the two scenarios is on screen.
 """
 
 from __future__ import annotations
@@ -14,14 +19,20 @@ from PySide6.QtGui import QAction, QFont, QFontMetrics, QKeySequence
 from PySide6.QtWidgets import QComboBox, QInputDialog, QLabel, QToolBar
 
 from desktop_planner.core.events import ScenariosChanged, ScenarioSwitched
-from desktop_planner.ui.balance_panel import COLUMNS
+from desktop_planner.ui.balance_panel import COLUMNS, DEVIATION_COLUMN, PIECES_COLUMN, REP_COLUMN
 from desktop_planner.ui.scenario_bar import unique_name
 
-FONT_SCALE = 1.5
+FONT_SCALE = 1.5  # of the window's normal type, and at least:
+WORKSHOP_POINTS = 15.0  # points: the table, the bar, the chart's axes
+MAP_TEXT_SCALE = 1.7  # the map's names, legend and heat scale
+BADGE_POINTS = 26.0
+BADGE_COLOURS = {"A": "#1565c0", "B": "#e65100", "": "#555555"}  # "": a third scenario is on screen
 CHART_SHARE = 0.65  # of the panel's height
-PANEL_SHARE = (0.45, 0.55)  # of the window's width: at least, and at most to fit the table's columns
-# Panel columns put away in the workshop, so that the large type fits: the room talks workload and potential.
-HIDDEN_COLUMNS = [i for i, c in enumerate(COLUMNS) if c.measure in ("service_hours", "travel_hours")]
+PANEL_SHARE = (0.45, 0.6)  # of the window's width: at least, and at most to fit the table's columns
+# Panel columns put away in the workshop, so that the large type fits: the room talks workload and potential (and
+# the territory's name says whose it is). Dev % is never among them.
+HIDDEN_COLUMNS = [i for i, c in enumerate(COLUMNS) if c.measure in ("service_hours", "travel_hours")] + [REP_COLUMN]
+assert DEVIATION_COLUMN not in HIDDEN_COLUMNS
 
 
 class WorkshopMode(QObject):
@@ -50,6 +61,11 @@ class WorkshopMode(QObject):
         self.snapshot_action = QAction("Snapshot…", window)
         self.snapshot_action.setStatusTip("Keep what is on screen as a named scenario; work goes on in this one")
         self.snapshot_action.triggered.connect(self.snapshot)
+        self.badge = QLabel(self.bar)  # which of A and B is on screen, large
+        self.badge.setObjectName("workshop_badge")
+        self.badge.setToolTip("The scenario on screen: T switches between A and B")
+        self.bar.addWidget(self.badge)
+        self.bar.addSeparator()
         self.bar.addWidget(QLabel("  A ", self.bar))
         self.bar.addWidget(self.combo_a)
         self.bar.addWidget(QLabel("  B ", self.bar))
@@ -66,6 +82,8 @@ class WorkshopMode(QObject):
         window.addToolBar(Qt.TopToolBarArea, self.bar)
         self.bar.hide()
         window.sessionChanged.connect(self.attach)
+        window.panel.model.dataChanged.connect(self._pieces_column)
+        window.panel.model.modelReset.connect(self._pieces_column)
 
     @property
     def active(self) -> bool:
@@ -80,7 +98,9 @@ class WorkshopMode(QObject):
     def _on_event(self, event) -> None:
         if isinstance(event, ScenariosChanged):
             self._fill_pair()
+            self._show_badge()  # a rename
         elif isinstance(event, ScenarioSwitched) and self.active:
+            self._show_badge()
             QTimer.singleShot(0, self._share_space)  # the panel re-fits its table to new territories: chart first
 
     def _fill_pair(self, reset: bool = False) -> None:
@@ -104,6 +124,26 @@ class WorkshopMode(QObject):
             combo.setCurrentIndex(combo.findData(chosen))
             combo.blockSignals(False)
         self.swap_action.setEnabled(self.active and a != b)
+        self._show_badge()
+
+    def shown_letter(self) -> str:
+        """"A" or "B" for the scenario on screen, "" when it is neither."""
+        shown = self.window_.session.plan.active_scenario_id if self.window_.session is not None else None
+        if shown == self.combo_a.currentData():
+            return "A"
+        return "B" if shown == self.combo_b.currentData() else ""
+
+    def _show_badge(self) -> None:
+        session = self.window_.session
+        if session is None:
+            self.badge.setText("")
+            return
+        letter = self.shown_letter()
+        name = session.plan.active.name
+        self.badge.setText(f" {letter}: {name} " if letter else f" Shown: {name} ")
+        self.badge.setStyleSheet(f"QLabel#workshop_badge {{ font-size: {BADGE_POINTS:.0f}pt; font-weight: bold; "
+                                 f"color: white; background: {BADGE_COLOURS[letter]}; border-radius: 6px; "
+                                 "padding: 2px 10px; margin: 2px 8px; }")
 
     def _switch(self, scenario_id) -> None:
         if scenario_id is not None and self.window_.controller is not None:
@@ -141,16 +181,20 @@ class WorkshopMode(QObject):
         for dock in (w.compare_view, w.history_dock, w.region_view, w.coverage_dock):  # room for map and chart
             dock.hide()
         font = QFont(w.font())
-        font.setPointSizeF(font.pointSizeF() * FONT_SCALE)
+        font.setPointSizeF(max(font.pointSizeF() * FONT_SCALE, WORKSHOP_POINTS))
+        scale = font.pointSizeF() / w.font().pointSizeF()
         # A style sheet, not setFont: under the application's style sheet fonts set on a widget do not propagate.
         w.setStyleSheet(f"QWidget {{ font-size: {font.pointSizeF():.1f}pt; }}")
-        panel.table.verticalHeader().setDefaultSectionSize(round(self._saved["row"] * FONT_SCALE))
+        panel.table.verticalHeader().setDefaultSectionSize(round(self._saved["row"] * scale))
         for axis in ("left", "bottom"):
             panel.chart.getAxis(axis).setTickFont(font)
             panel.chart.getAxis(axis).label.setFont(font)
+        self._set_map_text_scale(MAP_TEXT_SCALE)
         self._fill_pair(reset=True)
         for column in HIDDEN_COLUMNS:
             panel.table.setColumnHidden(column, True)
+        panel.table.setColumnHidden(DEVIATION_COLUMN, False)
+        self._pieces_column()
         self.bar.show()
         self.swap_action.setEnabled(self.combo_a.currentData() != self.combo_b.currentData())
         w.installEventFilter(self)  # the full-screen size arrives later, as a resize
@@ -174,6 +218,18 @@ class WorkshopMode(QObject):
         height = sum(w.panel.split.sizes())
         w.panel.split.setSizes([round(height * (1 - CHART_SHARE)), round(height * CHART_SHARE)])
 
+    def _set_map_text_scale(self, scale: float) -> None:
+        w = self.window_
+        w.map.legend().set_text_scale(scale)
+        w.view_options.regions.marks.set_text_scale(scale)
+        w.view_options.overlays.heat.bar.set_text_scale(scale)
+
+    def _pieces_column(self, *_args) -> None:
+        """In the workshop the Pieces column shows only while a territory is split: its room goes to the figures."""
+        if self.active:
+            split = any(count > 1 for count in self.window_.panel.model.pieces.values())
+            self.window_.panel.table.setColumnHidden(PIECES_COLUMN, not split)
+
     def _fit_columns(self) -> None:
         """Columns as wide as their contents and their header in bold (the balanced measure's header is bold,
         which the table's own fitting leaves out)."""
@@ -184,6 +240,7 @@ class WorkshopMode(QObject):
         metrics = QFontMetrics(bold)
         for column, spec in enumerate(COLUMNS):
             table.setColumnWidth(column, max(table.columnWidth(column), metrics.horizontalAdvance(spec.title) + 24))
+        table.horizontalScrollBar().setValue(0)  # Dev % is second, beside the names: keep the start in view
 
     def _leave(self) -> None:
         w, saved = self.window_, self._saved
@@ -192,13 +249,14 @@ class WorkshopMode(QObject):
         w.removeEventFilter(self)
         self.bar.hide()
         self.swap_action.setEnabled(False)
-        for column in HIDDEN_COLUMNS:
+        for column in HIDDEN_COLUMNS + [PIECES_COLUMN]:
             panel.table.setColumnHidden(column, False)
         w.setStyleSheet(saved["style"])
         panel.table.verticalHeader().setDefaultSectionSize(saved["row"])
         for axis in ("left", "bottom"):
             panel.chart.getAxis(axis).setTickFont(None)
             panel.chart.getAxis(axis).label.setFont(w.font())
+        self._set_map_text_scale(1.0)
         panel.table.resizeColumnsToContents()
         if saved["was_maximized"]:
             w.showMaximized()

@@ -206,6 +206,16 @@ class AccountsLayer(ScreenLayer):
             self._highlight_pos = np.empty(0, dtype=np.intp)
         self._fill = palette[position]
 
+    def row_colors(self) -> np.ndarray:
+        """The territory colour (ARGB) each account's dot is drawn in, in account order, before the highlight's
+        dimming: what a user reads the dots' territories from."""
+        assignment = self._preview if self._preview is not None else self._assignment
+        ids = np.fromiter(self._colors, dtype=np.int64, count=len(self._colors))
+        palette = np.array([argb(c) for c in self._colors.values()] + [argb(UNASSIGNED_COLOR)], dtype=np.uint32)
+        if assignment is None:
+            return np.full(len(self._x), palette[-1], dtype=np.uint32)
+        return palette[territory_index(ids, assignment)]
+
     # ---- painting -----------------------------------------------------------------------------------------
 
     def paint(self, painter, option, widget=None) -> None:

@@ -97,18 +97,39 @@ class Legend(ScreenLayer):
     MAX_HEIGHT_SHARE = 0.4
     MAX_WIDTH_SHARE = 0.7
     SWATCH, PAD, GAP = 11.0, 6.0, 10.0
+    POINT_SIZE = 8.5
 
     def __init__(self, view_box) -> None:
         super().__init__(view_box, z=50)
         self._entries: list[tuple[str, str]] = []
+        self.text_scale = 1.0
         self._font = QFont()
-        self._font.setPointSizeF(8.5)
-        self._title_font = QFont(self._font)
-        self._title_font.setBold(True)
+        self._title_font = QFont()
+        self.set_text_scale(1.0)
         self.collapsed = False
         self.interactive = True  # False on a printed map: no collapse arrow
         self._corner = (MARGIN, MARGIN)  # the panel's gap to the view's right and top edges
         self._layout = None  # (key, LegendLayout)
+
+    def set_text_scale(self, scale: float) -> None:
+        """Type (and swatches, and the room a name may take) `scale` times the normal size: the workshop's large
+        type, readable from the back of a room."""
+        self.text_scale = float(scale)
+        self._font = QFont()
+        self._font.setPointSizeF(self.POINT_SIZE * self.text_scale)
+        self._title_font = QFont(self._font)
+        self._title_font.setBold(True)
+        self.SWATCH, self.PAD, self.GAP = (v * self.text_scale for v in (Legend.SWATCH, Legend.PAD, Legend.GAP))
+        # Larger type takes more room: names are elided sooner and the legend may grow taller, so that
+        # two dozen territories still fit in two columns beside a laptop's map.
+        self.MAX_NAME_PIXELS = Legend.MAX_NAME_PIXELS
+        self.MAX_HEIGHT_SHARE = Legend.MAX_HEIGHT_SHARE if self.text_scale <= 1 else 0.6
+        self.MAX_WIDTH_SHARE = Legend.MAX_WIDTH_SHARE if self.text_scale <= 1 else 0.9
+        self._layout = None
+        self.update()
+
+    def font(self) -> QFont:
+        return QFont(self._font)
 
     def set_entries(self, entries: list[tuple[str, str]]) -> None:
         self._entries = [(str(name), str(color)) for name, color in entries]

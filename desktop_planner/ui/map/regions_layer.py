@@ -27,12 +27,15 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPaint
 from desktop_planner.ui.map.screen_layer import ScreenLayer
 
 FILL_ALPHA = 70  # of 255: the basemap's roads and names still show through
+STALE_OPACITY = 0.35  # regions older than the plan (a large undo being redrawn) are dimmed until they catch up
+FADED_OPACITY = 0.3  # the fills under the heat overlay
 OUTLINE = QColor(30, 30, 30, 200)
 HOVER_HALO, HOVER_LINE = QColor(255, 255, 255, 230), QColor(20, 20, 20, 255)
 TENT_EDGE = QColor(20, 20, 20, 230)
 PIECE_HALO, PIECE_LINE = QColor(255, 255, 255, 200), QColor(160, 20, 20, 230)
 LABEL_HALO, LABEL_TEXT = QColor(255, 255, 255, 220), QColor(25, 25, 25)
 LABEL_PAD = 3  # room for the halo around a name
+LABEL_POINTS = 9.5
 MAX_STAMPS = 1000
 MARKER_PIXELS = 28  # the size of a home marker, which a territory's name must not cover
 LABEL_CELL = 64.0  # pixels: the grid that finds the names (and markers) a name would collide with
@@ -75,6 +78,26 @@ class RegionFills(ScreenLayer):
         self._outline = _cosmetic(OUTLINE, 1.0)  # 1 px: Qt strokes it 3x faster than any wider pen
         self._version = 0
         self._picture: tuple[tuple, QImage, QPointF] | None = None
+        self._stale = False  # drawn regions older than the plan: a refresh is on its way
+        self._faded = False  # under the heat overlay
+
+    def set_stale(self, on: bool) -> None:
+        """Mark the regions drawn as out of date (dimmed, STALE_OPACITY) until the refresh arrives."""
+        if bool(on) != self._stale:
+            self._stale = bool(on)
+            self._apply_opacity()
+
+    def is_stale(self) -> bool:
+        return self._stale
+
+    def set_faded(self, on: bool) -> None:
+        """Fade the fills (FADED_OPACITY) so that the heat overlay drawn over them reads clearly."""
+        if bool(on) != self._faded:
+            self._faded = bool(on)
+            self._apply_opacity()
+
+    def _apply_opacity(self) -> None:
+        self.setOpacity(min(STALE_OPACITY if self._stale else 1.0, FADED_OPACITY if self._faded else 1.0))
 
     def paths(self) -> dict[int, QPainterPath]:
         return dict(self._paths)
@@ -167,8 +190,19 @@ class RegionMarks(ScreenLayer):
         self._avoid: Callable[[], list[tuple[float, float]]] = list
         self._stamps: dict[tuple[str, float], QImage] = {}
         self._font = QFont()
-        self._font.setPointSizeF(9.5)
+        self.set_text_scale(1.0)
+
+    def set_text_scale(self, scale: float) -> None:
+        """Names `scale` times their normal size (the workshop's large type); placed and stamped anew."""
+        self._font = QFont()
+        self._font.setPointSizeF(LABEL_POINTS * float(scale))
         self._font.setBold(True)
+        self._stamps.clear()
+        self._placement = None
+        self.update()
+
+    def font(self) -> QFont:
+        return QFont(self._font)
 
     def set_labels(self, labels: list[tuple]) -> None:
         """(x, y, name) or (x, y, name, priority) per territory, at a point inside its region. Where names would

@@ -50,7 +50,7 @@ def run_render(args, bad_input) -> int:
 
     use_offscreen_without_display()
     from desktop_planner.ui.app import ensure_app
-    from desktop_planner.ui.map_render import RenderError, save_map
+    from desktop_planner.ui.map.map_render import RenderError, save_map
 
     ensure_app()
     try:

@@ -23,7 +23,7 @@ from desktop_planner.optimize.engine import (MARGIN, Outcome, Start, _ids, _obje
 from desktop_planner.optimize.flow_repair import Adjacency, repair
 from desktop_planner.optimize.growth import GraphGrowth, grow_balanced, seed_accounts
 from desktop_planner.optimize.plan_model import PlanModel, ProblemOptions, build_problem
-from desktop_planner.optimize.problem import AssignmentProblem, Solution, targets, violation
+from desktop_planner.optimize.problem import AssignmentProblem, targets, violation
 from desktop_planner.optimize.search import Graph, local_search
 
 ROUNDS = 6  # refreshes of hop lengths and medoids between searches

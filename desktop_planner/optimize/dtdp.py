@@ -20,7 +20,7 @@ from typing import Callable
 import numpy as np
 
 from desktop_planner.optimize import lp
-from desktop_planner.optimize.problem import Arcs, AssignmentProblem, Solution, violation
+from desktop_planner.optimize.problem import Arcs, AssignmentProblem, Solution
 from desktop_planner.optimize.rounding import round_lp
 from desktop_planner.optimize.search import local_search
 

@@ -72,7 +72,6 @@ def optimise(model: PlanModel, options: ProblemOptions, current: np.ndarray, clo
     threshold = start.threshold
     search = _Search(clock, graph, bottleneck)
     threshold = search.run(sol, threshold)
-    free = np.flatnonzero(problem.free)
     movable_centres = (~model.home_fixed).any()
     lp_margin = LP_MARGIN
     best = _Best(model, sol, start)

@@ -34,7 +34,9 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 from scipy.spatial import cKDTree
 
-from desktop_planner.ui import border_drag_controller, controller as controller_module, regions_controller
+from desktop_planner.ui.map import border_drag_controller
+from desktop_planner.ui.window import controller as controller_module
+from desktop_planner.ui.map import regions_controller
 from tests.benchmarks.windows import bench_window
 
 LARGE = os.environ.get("E2E_1M") == "1"

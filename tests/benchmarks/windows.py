@@ -15,7 +15,7 @@ from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from desktop_planner.ui.app import ensure_app  # noqa: E402
-from desktop_planner.ui.main_window import MainWindow  # noqa: E402
+from desktop_planner.ui.window.main_window import MainWindow  # noqa: E402
 from tests.benchmarks.projects import bench_project  # noqa: E402
 
 

@@ -7,7 +7,6 @@ import signal
 import sys
 import time
 
-import numpy as np
 
 from desktop_planner.optimize.balance import BalanceResult
 from desktop_planner.optimize.report import BalanceReport

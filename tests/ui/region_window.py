@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 from desktop_planner.core.model import Accounts, Plan, Scenario, Territory
 from desktop_planner.core.settings import Settings
 from desktop_planner.store.project import ProjectFile
-from desktop_planner.ui.main_window import MainWindow
+from desktop_planner.ui.window.main_window import MainWindow
 
 WEST, EAST, NORTH = 1, 2, 3
 

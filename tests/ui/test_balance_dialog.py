@@ -14,12 +14,11 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QPushButton
 
-from desktop_planner.optimize.balance import BalanceSettings
 from desktop_planner.store.project import ProjectFile
 from desktop_planner.ui.dialogs import auto_balance
 from desktop_planner.ui.dialogs.balance_options import BalanceOptionsDialog
 from desktop_planner.ui.dialogs.balance_preview import Verdict, report_text
-from desktop_planner.ui.main_window import MainWindow
+from desktop_planner.ui.window.main_window import MainWindow
 from tests.conftest import make_plan
 from tests.ui import balance_job_targets as targets
 

@@ -8,10 +8,10 @@ from PySide6.QtCore import Qt
 
 from desktop_planner.core.measures import MeasureEngine
 from desktop_planner.core.model import Territory
-from desktop_planner.ui.balance_panel import (COLUMNS, DEVIATION_COLUMN, IN_BAND_BACKGROUND, NAME_COLUMN,
+from desktop_planner.ui.panel.balance_panel import (COLUMNS, DEVIATION_COLUMN, IN_BAND_BACKGROUND, NAME_COLUMN,
                                               OUT_OF_BAND_BACKGROUND, UTIL_COLUMN, BalancePanel, format_number,
                                               format_percent)
-from desktop_planner.ui.controller import territory_colors
+from desktop_planner.ui.window.controller import territory_colors
 from tests.conftest import make_plan
 
 

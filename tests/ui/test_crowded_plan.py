@@ -12,9 +12,9 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QImage, QPainter
 
 from desktop_planner.core.measures import MeasureEngine
-from desktop_planner.ui.balance_panel import (DEVIATION_COLUMN, IN_BAND_BACKGROUND, OUT_OF_BAND_BACKGROUND,
+from desktop_planner.ui.panel.balance_panel import (DEVIATION_COLUMN, IN_BAND_BACKGROUND, OUT_OF_BAND_BACKGROUND,
                                               PREVIEW_CHANGE_BACKGROUND, BalancePanel, short_label)
-from desktop_planner.ui.controller import territory_colors
+from desktop_planner.ui.window.controller import territory_colors
 from desktop_planner.ui.map import MapView
 from desktop_planner.ui.map.regions_layer import MARKER_PIXELS
 from tests.conftest import make_plan
@@ -289,7 +289,7 @@ def test_a_preview_tints_the_rows_it_changes_with_their_change_and_clears_after(
 
 def test_the_window_highlights_what_a_lasso_under_way_changes(qtbot, tmp_path, isolated_settings):
     from desktop_planner.store.project import ProjectFile
-    from desktop_planner.ui.main_window import MainWindow
+    from desktop_planner.ui.window.main_window import MainWindow
     path = tmp_path / "plan.tplan"
     ProjectFile.create(path, make_plan(200, 4, seed=5)).close()
     window = MainWindow()

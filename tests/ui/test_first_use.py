@@ -14,9 +14,9 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QToolTip,
 
 from desktop_planner.store.project import ProjectFile
 from desktop_planner.ui import app as app_module
-from desktop_planner.ui import main_window as main_window_module
-from desktop_planner.ui.main_window import MainWindow
-from desktop_planner.ui.window_layout import FRAME_ALLOWANCE
+from desktop_planner.ui.window import main_window as main_window_module
+from desktop_planner.ui.window.main_window import MainWindow
+from desktop_planner.ui.window.window_layout import FRAME_ALLOWANCE
 from tests.conftest import make_plan
 
 LAPTOP = QRect(0, 0, 1366, 728)  # a 1366×768 screen without its task bar

@@ -12,10 +12,10 @@ from PySide6.QtWidgets import QFileDialog
 from desktop_planner.io import account_import
 from desktop_planner.io.account_import import read_accounts
 from desktop_planner.store.project import ProjectFile
-from desktop_planner.ui import import_wizard
-from desktop_planner.ui.app import empty_plan
-from desktop_planner.ui.import_wizard import CONFIRM, MAPPING, READING, REPORT, ImportAccountsWizard
-from desktop_planner.ui.main_window import MainWindow
+from desktop_planner.ui.dialogs import import_wizard
+from desktop_planner.ui.dialogs.new_project import empty_plan
+from desktop_planner.ui.dialogs.import_wizard import CONFIRM, MAPPING, READING, REPORT, ImportAccountsWizard
+from desktop_planner.ui.window.main_window import MainWindow
 from tests.conftest import make_plan
 
 # Semicolons and decimal commas; row 4 has no id, row 6 an impossible latitude, row 7 a bad potential, and A4 has

@@ -18,10 +18,10 @@ from PySide6.QtWidgets import (QColorDialog, QDialog, QFileDialog, QInputDialog,
 from desktop_planner.core.commands import preview_assignment
 from desktop_planner.core.measures import MeasureEngine, capacity_shares
 from desktop_planner.store.project import ProjectFile
-from desktop_planner.ui import main_window as main_window_module
-from desktop_planner.ui.balance_panel import COLUMNS, DEVIATION_COLUMN, format_number, format_percent
-from desktop_planner.ui.main_window import MainWindow
-from desktop_planner.ui.territory_dialogs import HomeDialog
+from desktop_planner.ui.window import main_window as main_window_module
+from desktop_planner.ui.panel.balance_panel import COLUMNS, DEVIATION_COLUMN, format_number, format_percent
+from desktop_planner.ui.window.main_window import MainWindow
+from desktop_planner.ui.dialogs.territory_dialogs import HomeDialog
 from tests.conftest import make_plan
 
 
@@ -437,7 +437,7 @@ def test_project_open_elsewhere_opens_read_only_and_refuses_changes(qtbot, tmp_p
     from desktop_planner.core.commands import Reassign
     from desktop_planner.store.instance_lock import lock_path
     from desktop_planner.store.project import ProjectFile
-    from desktop_planner.ui.main_window import MainWindow
+    from desktop_planner.ui.window.main_window import MainWindow
     from tests.conftest import make_plan
 
     path = tmp_path / "shared.tplan"
@@ -469,7 +469,7 @@ def test_project_open_elsewhere_opens_read_only_and_refuses_changes(qtbot, tmp_p
 def test_editing_instance_holds_and_releases_the_lock(qtbot, tmp_path):
     from desktop_planner.store.instance_lock import lock_path
     from desktop_planner.store.project import ProjectFile
-    from desktop_planner.ui.main_window import MainWindow
+    from desktop_planner.ui.window.main_window import MainWindow
     from tests.conftest import make_plan
 
     path = tmp_path / "mine.tplan"

@@ -7,10 +7,10 @@ import pytest
 from PySide6.QtGui import QImage
 
 from desktop_planner.core.geo import lonlat_to_mercator
-from desktop_planner.ui.controller import territory_colors
+from desktop_planner.ui.window.controller import territory_colors
 from desktop_planner.ui.map.accounts_layer import UNASSIGNED_COLOR
 from desktop_planner.ui.map.view import BACKGROUND
-from desktop_planner.ui.map_render import TITLE_HEIGHT, RenderError, render_map, save_map
+from desktop_planner.ui.map.map_render import TITLE_HEIGHT, RenderError, render_map, save_map
 from tests.conftest import make_plan
 
 

@@ -10,13 +10,13 @@ from PySide6.QtTest import QTest
 
 from desktop_planner.core.commands import Reassign
 from desktop_planner.core.measures import MeasureEngine
-from desktop_planner.ui import workshop
-from desktop_planner.ui.balance_panel import COLUMNS, DEVIATION_COLUMN
+from desktop_planner.ui.workshop import workshop_mode as workshop
+from desktop_planner.ui.panel.balance_panel import COLUMNS, DEVIATION_COLUMN
 from desktop_planner.ui.map.accounts_layer import argb
 from desktop_planner.ui.map.heat_layer import Z as HEAT_Z
 from desktop_planner.ui.map.regions_layer import FADED_OPACITY
 from tests.conftest import make_plan
-from tests.ui.region_window import open_window, wait_for_regions
+from tests.ui.region_window import open_window
 from tests.ui.test_scenarios_ui import with_proposal
 
 

@@ -15,8 +15,8 @@ from desktop_planner.core.geo import lonlat_to_mercator
 from desktop_planner.core.model import Scenario
 from desktop_planner.core.scenario_commands import AddScenario
 from desktop_planner.io.study_area import read_study_area
-from desktop_planner.ui import regions_controller
-from desktop_planner.ui.balance_panel import PIECES_COLUMN
+from desktop_planner.ui.map import regions_controller
+from desktop_planner.ui.panel.balance_panel import PIECES_COLUMN
 from tests.ui.region_window import (settle, EAST, NORTH, WEST, border_plan,  # noqa: F401
                                     open_window, wait_for_regions, window)
 
@@ -29,7 +29,7 @@ def pieces_cell(win, territory_id: int) -> str:
 def test_regions_are_built_off_the_gui_thread_with_dots_shown_meanwhile(qtbot, tmp_path, isolated_settings,  # noqa: F811
                                                                        messages):  # noqa: F811
     from desktop_planner.store.project import ProjectFile
-    from desktop_planner.ui.main_window import MainWindow
+    from desktop_planner.ui.window.main_window import MainWindow
     path = tmp_path / "plan.tplan"
     ProjectFile.create(path, border_plan()).close()
     win = MainWindow()

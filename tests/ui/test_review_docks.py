@@ -10,9 +10,9 @@ from desktop_planner.core.commands import EditTerritory, Reassign
 from desktop_planner.core.model import UNASSIGNED
 from desktop_planner.core.rollup import region_rollup
 from desktop_planner.store.project import ProjectFile
-from desktop_planner.ui.balance_panel import swatch
-from desktop_planner.ui.history_dock import fetch_changes
-from desktop_planner.ui.main_window import MainWindow
+from desktop_planner.ui.panel.balance_panel import swatch
+from desktop_planner.ui.review.history_dock import fetch_changes
+from desktop_planner.ui.window.main_window import MainWindow
 from tests.conftest import make_plan
 
 pytestmark = pytest.mark.usefixtures("messages")  # every message box is captured

@@ -9,8 +9,8 @@ from PySide6.QtWidgets import QInputDialog, QMessageBox
 from desktop_planner.core.commands import Reassign
 from desktop_planner.core.measures import MeasureEngine
 from desktop_planner.store.project import ProjectFile
-from desktop_planner.ui.change_report import territory_changes, write_all
-from desktop_planner.ui.main_window import MainWindow
+from desktop_planner.ui.review.change_report import territory_changes, write_all
+from desktop_planner.ui.window.main_window import MainWindow
 from tests.conftest import make_plan
 
 

@@ -6,8 +6,8 @@ import pytest
 from PySide6.QtWidgets import QDialog, QDialogButtonBox
 
 from desktop_planner.store.project import ProjectFile
-from desktop_planner.ui import settings_dialog
-from desktop_planner.ui.settings_dialog import SettingsDialog
+from desktop_planner.ui.dialogs import settings_dialog
+from desktop_planner.ui.dialogs.settings_dialog import SettingsDialog
 from tests.ui.region_window import WEST, window  # noqa: F401
 
 

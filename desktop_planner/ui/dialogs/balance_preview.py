@@ -22,7 +22,7 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (QCheckBox, QDockWidget, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSplitter,
                                QVBoxLayout, QWidget)
 
-from desktop_planner.ui.balance_panel import MEASURE_LABELS
+from desktop_planner.ui.panel.balance_panel import MEASURE_LABELS
 from desktop_planner.ui.dialogs.tradeoff_chart import TradeoffChart, tolerance_label
 
 DEVIATION_EPS = 0.001  # 0.1 percentage point: a smaller change of the largest deviation is not an improvement

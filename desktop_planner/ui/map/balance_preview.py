@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from desktop_planner.core.geo import lonlat_to_mercator
 from desktop_planner.core.model import UNASSIGNED
-from desktop_planner.ui.compare_view import MoveArrows, MovedRings
+from desktop_planner.ui.review.compare_view import MoveArrows, MovedRings
 from desktop_planner.ui.map.accounts_layer import UNASSIGNED_COLOR
 from desktop_planner.ui.map.regions_layer import geometry_path
 

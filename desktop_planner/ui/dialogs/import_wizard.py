@@ -23,7 +23,7 @@ from desktop_planner.io.account_import import AccountImportError, AccountsImport
 from desktop_planner.io.export import ExportError, export_issues
 from desktop_planner.io.table_reader import TableInfo
 from desktop_planner.store.opening import ProjectError
-from desktop_planner.ui.import_pages import ERROR_STYLE, FilePage, MappingPage
+from desktop_planner.ui.dialogs.import_pages import ERROR_STYLE, FilePage, MappingPage
 
 LISTED = 200  # problems or missing accounts listed in full; the rest are counted
 FILE, MAPPING, READING, CONFIRM, REPORT = range(5)

@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDialog, QDia
 from desktop_planner.core.compare import disruption
 from desktop_planner.core.model import Plan, Scenario
 from desktop_planner.io.export import ExportError, export_change_report
-from desktop_planner.ui.balance_panel import format_number
-from desktop_planner.ui.map_render import TITLE_HEIGHT, render_map
+from desktop_planner.ui.panel.balance_panel import format_number
+from desktop_planner.ui.map.map_render import TITLE_HEIGHT, render_map
 
 MAP_SIZE = (640, 420)  # pixels of each rep's map
 LISTED = 60  # accounts listed per direction and territory; the CSV has them all

@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWizardPage)
+                               QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWizard, QWizardPage)
 
 from desktop_planner.io.mapping import FIELDS, REQUIRED, MappingError, guess_mapping, resolve_mapping
 from desktop_planner.io.table_reader import TableError, TableInfo, sniff_preview
-
-if TYPE_CHECKING:
-    from desktop_planner.ui.import_wizard import ImportAccountsWizard
 
 TABLE_FILTER = "Tables (*.csv *.tsv *.txt *.xlsx);;All files (*)"
 NOT_IMPORTED = "(not imported)"
@@ -40,7 +36,7 @@ def gui_text(error: str) -> str:
 
 
 class FilePage(QWizardPage):
-    def __init__(self, wizard: "ImportAccountsWizard") -> None:
+    def __init__(self, wizard: QWizard) -> None:
         super().__init__()
         self.setTitle("Choose the accounts file")
         self.setSubTitle("A CSV export (comma, semicolon or tab) or an Excel .xlsx workbook, one account a row.")
@@ -129,7 +125,7 @@ class FilePage(QWizardPage):
 
 
 class MappingPage(QWizardPage):
-    def __init__(self, wizard: "ImportAccountsWizard") -> None:
+    def __init__(self, wizard: QWizard) -> None:
         super().__init__()
         self.setTitle("Match the columns to account fields")
         self.setSubTitle("Guessed from the column names; correct any that are wrong. * = required. An account needs "

@@ -15,7 +15,7 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDockWidget, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QTableView, QVBoxLayout, QWidget)
 
-from desktop_planner.ui.coverage_dock import focus_account
+from desktop_planner.ui.review.coverage_dock import focus_account
 
 LIMIT = 2000
 COLUMNS = ("When", "Step", "Action", "Account", "From", "To", "Scenario", "User", "Description")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from PySide6.QtCore import QByteArray, QRect, Qt
 from PySide6.QtGui import QAction, QKeySequence
 
-from desktop_planner.ui.balance_panel import DEVIATION_COLUMN
+from desktop_planner.ui.panel.balance_panel import DEVIATION_COLUMN
 
 PREFERRED_SIZE = (1600, 1000)  # the first start's size on a screen with room for it
 FRAME_ALLOWANCE = (16, 40)  # pixels of window frame and title bar beyond the window's own size, a typical guess

@@ -20,9 +20,9 @@ from desktop_planner.io.export import ExportError, export_changes, export_issues
 from desktop_planner.io.mbtiles import MBTilesError
 from desktop_planner.io.territory_import import alignment_from_csv, territories_from_csv
 from desktop_planner.store.opening import ProjectError
-from desktop_planner.ui.import_pages import TABLE_FILTER
-from desktop_planner.ui.import_wizard import import_accounts
-from desktop_planner.ui.map_render import RenderError, save_map
+from desktop_planner.ui.dialogs.import_pages import TABLE_FILTER
+from desktop_planner.ui.dialogs.import_wizard import import_accounts
+from desktop_planner.ui.map.map_render import RenderError, save_map
 
 SHOWN_PROBLEMS = 8  # rejected rows listed in the message after a territory or alignment import
 MAP_FILTER = "PNG picture (*.png);;PDF document, A4 (*.pdf)"

@@ -22,10 +22,10 @@ from PySide6.QtWidgets import QFileDialog
 
 from desktop_planner.io.study_area import StudyAreaError, read_study_area
 from desktop_planner.store.opening import ProjectError
-from desktop_planner.ui.border_drag_controller import BorderDragController
-from desktop_planner.ui.plan_overlays import PlanOverlays
-from desktop_planner.ui.regions_controller import RegionsController
-from desktop_planner.ui.settings_dialog import edit_settings
+from desktop_planner.ui.map.border_drag_controller import BorderDragController
+from desktop_planner.ui.map.plan_overlays import PlanOverlays
+from desktop_planner.ui.map.regions_controller import RegionsController
+from desktop_planner.ui.dialogs.settings_dialog import edit_settings
 
 SHOW_MODES = (("dots", "&Dots only"), ("regions", "&Regions only"), ("both", "Dots &and regions"))
 HEAT_CHOICES = (("off", "&Off"), ("potential", "&Potential density"), ("workload", "&Workload density"))

@@ -19,8 +19,8 @@ from PySide6.QtGui import QAction, QFont, QFontMetrics, QKeySequence
 from PySide6.QtWidgets import QComboBox, QInputDialog, QLabel, QToolBar
 
 from desktop_planner.core.events import ScenariosChanged, ScenarioSwitched
-from desktop_planner.ui.balance_panel import COLUMNS, DEVIATION_COLUMN, PIECES_COLUMN, REP_COLUMN
-from desktop_planner.ui.scenario_bar import unique_name
+from desktop_planner.ui.panel.balance_panel import COLUMNS, DEVIATION_COLUMN, PIECES_COLUMN, REP_COLUMN
+from desktop_planner.ui.window.scenario_bar import unique_name
 
 FONT_SCALE = 1.5  # of the window's normal type, and at least:
 WORKSHOP_POINTS = 15.0  # points: the table, the bar, the chart's axes

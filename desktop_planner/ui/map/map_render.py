@@ -17,7 +17,7 @@ from PySide6.QtCore import QMarginsF, QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter, QPen
 
 from desktop_planner.core.model import UNASSIGNED, Plan, Scenario
-from desktop_planner.ui.controller import territory_colors
+from desktop_planner.ui.window.controller import territory_colors
 from desktop_planner.ui.map import MapView
 from desktop_planner.ui.map.accounts_layer import UNASSIGNED_COLOR
 from desktop_planner.ui.map.overlays import AttributionLabel, Legend, ScaleBar

@@ -23,8 +23,8 @@ from desktop_planner.core.events import ScenariosChanged, ScenarioSwitched
 from desktop_planner.core.geo import lonlat_to_mercator
 from desktop_planner.core.measures import MEASURES, Measures
 from desktop_planner.core.model import Plan, Scenario
-from desktop_planner.ui.balance_panel import COLUMNS, MEASURE_LABELS, format_number
-from desktop_planner.ui.controller import territory_colors
+from desktop_planner.ui.panel.balance_panel import COLUMNS, MEASURE_LABELS, format_number
+from desktop_planner.ui.window.controller import territory_colors
 from desktop_planner.ui.map.accounts_layer import UNASSIGNED_COLOR, dot_radius
 from desktop_planner.ui.map.screen_layer import ScreenLayer
 

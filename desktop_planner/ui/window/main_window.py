@@ -21,14 +21,22 @@ from desktop_planner.io.mbtiles import MBTilesError, default_basemap_path
 from desktop_planner.store.instance_lock import InstanceLock, ProjectInUse
 from desktop_planner.store.opening import ProjectError
 from desktop_planner.store.project import ProjectFile, current_user
-from desktop_planner.ui import (change_report, compare_view, coverage_dock, file_menu, history_dock, region_view,
-                                scenario_bar, status_bar, territory_dialogs, workshop)
-from desktop_planner.ui.app import DemoOptionsDialog, DemoProjectJob, empty_plan
-from desktop_planner.ui.balance_panel import BalancePanel
-from desktop_planner.ui.window_layout import WindowLayout
-from desktop_planner.ui.controller import GestureController, Session
+from desktop_planner.ui.review import change_report
+from desktop_planner.ui.review import compare_view
+from desktop_planner.ui.review import coverage_dock
+from desktop_planner.ui.window import file_menu
+from desktop_planner.ui.review import history_dock
+from desktop_planner.ui.map import region_view
+from desktop_planner.ui.window import scenario_bar
+from desktop_planner.ui.window import status_bar
+from desktop_planner.ui.dialogs import territory_dialogs
+from desktop_planner.ui.workshop import workshop_mode as workshop
+from desktop_planner.ui.dialogs.new_project import DemoOptionsDialog, DemoProjectJob, empty_plan
+from desktop_planner.ui.panel.balance_panel import BalancePanel
+from desktop_planner.ui.window.window_layout import WindowLayout
+from desktop_planner.ui.window.controller import GestureController, Session
 from desktop_planner.ui.map import MapView
-from desktop_planner.ui import view_options
+from desktop_planner.ui.window import view_options
 from desktop_planner.ui.dialogs import auto_balance
 
 PROJECT_FILTER = "Territory plans (*.tplan);;All files (*)"

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDockWidget, QHeaderView, QLab
 from desktop_planner.core.model import Scenario
 from desktop_planner.core.palette import territory_palette
 from desktop_planner.core.rollup import NO_REGION, region_colors, region_rollup
-from desktop_planner.ui.balance_panel import (IN_BAND_BACKGROUND, MEASURE_LABELS, OUT_OF_BAND_BACKGROUND,
+from desktop_planner.ui.panel.balance_panel import (IN_BAND_BACKGROUND, MEASURE_LABELS, OUT_OF_BAND_BACKGROUND,
                                               OUT_OF_BAND_TEXT, format_number, format_percent)
 
 ROLLED_UP = ("accounts", "potential", "service_hours", "travel_hours", "workload_hours")

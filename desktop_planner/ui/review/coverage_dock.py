@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDockWidget, QHeaderView, QLab
                                QTabWidget, QVBoxLayout, QWidget)
 
 from desktop_planner.core.coverage import outliers, unassigned_accounts
-from desktop_planner.ui.balance_panel import format_number
+from desktop_planner.ui.panel.balance_panel import format_number
 
 LISTED = 1000  # rows per list; the count in the tab says how many there are in all
 FOCUS_SPAN_M = 25_000.0  # width of the map around an account clicked in a list, unless already closer

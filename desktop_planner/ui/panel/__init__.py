@@ -1,0 +1,1 @@
+"""The side panel: per-territory figures, the balance chart, live during gestures."""

@@ -1,0 +1,1 @@
+"""Looking back and comparing: scenario comparison, change report, audit history, coverage."""

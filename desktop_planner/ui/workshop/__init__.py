@@ -1,0 +1,1 @@
+"""Workshop mode: the plan on one screen for a room of managers."""

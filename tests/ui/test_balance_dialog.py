@@ -21,6 +21,7 @@ from desktop_planner.ui.dialogs.balance_preview import Verdict, report_text
 from desktop_planner.ui.window.main_window import MainWindow
 from tests.conftest import make_plan
 from tests.ui import balance_job_targets as targets
+from tests.ui.windows import shown_window
 
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo_northeast.tplan"
 
@@ -28,14 +29,7 @@ DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo_northeast.tplan
 @pytest.fixture
 def window(qtbot, tmp_path, isolated_settings):
     path = tmp_path / "p.tplan"
-    ProjectFile.create(path, make_plan(n=300, k=3, seed=4)).close()
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.resize(1200, 800)
-    w.load_project(path)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+    return shown_window(qtbot, path, make_plan(n=300, k=3, seed=4))
 
 
 def accept_options(monkeypatch, time_limit=5.0, choice="balance"):

@@ -12,7 +12,7 @@ from desktop_planner.core.border_drag import drag_preview
 from desktop_planner.core.model import Accounts, Plan, Scenario, Territory
 from desktop_planner.core.settings import Settings
 from desktop_planner.ui.map.border_drag_controller import GRAB_PIXELS
-from tests.ui.region_window import (settle, EAST, WEST, drag, open_window,  # noqa: F401
+from tests.ui.windows import (settle, EAST, WEST, drag, open_window,  # noqa: F401
                                     window)
 
 

@@ -4,7 +4,6 @@ under way shows which territories it changes and by how much."""
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
@@ -19,6 +18,7 @@ from desktop_planner.ui.map import MapView
 from desktop_planner.ui.map.regions_layer import MARKER_PIXELS
 from tests.conftest import make_plan
 from tests.ui.test_map_view import town_accounts
+from tests.ui.windows import shown_window
 
 NAMES = [f"NE-{i:02d} {town}" for i, town in enumerate(
     ["Pittsburgh", "Erie", "Boyers", "Perryopolis", "Indiana", "Johnstown", "Buffalo", "Houtzdale", "Genesee",
@@ -148,7 +148,7 @@ def test_territory_names_never_overlap_each_other_or_a_home(view):
     assert len(marks.placed_labels()) > len(placed)
 
 
-def test_names_are_placed_once_per_zoom_and_cheaply(view):
+def test_names_are_placed_once_per_zoom_not_per_frame(view):
     from desktop_planner.ui.map.regions_layer import RegionMarks
     marks = RegionMarks(view.view_box)
     labels, x, y = crowded_labels(200)
@@ -160,29 +160,23 @@ def test_names_are_placed_once_per_zoom_and_cheaply(view):
     calls = []
     place = marks._place
 
-    def timed_place(*args):
-        start = time.perf_counter()
-        placed = place(*args)
-        calls.append(time.perf_counter() - start)
-        return placed
-    marks._place = timed_place
+    def counted_place(*args):
+        calls.append(args)
+        return place(*args)
+    marks._place = counted_place
     image = QImage(view.view_box.rect().size().toSize(), QImage.Format.Format_ARGB32_Premultiplied)
 
-    def paint_once() -> float:
+    def paint_once() -> None:
         painter = QPainter(image)
-        start = time.perf_counter()
         marks.paint(painter, None)
-        elapsed = time.perf_counter() - start
         painter.end()
-        return elapsed
 
     paint_once()  # renders each name's stamp once, too
     assert len(calls) == 1
     view.view_box.translateBy(x=20000.0)  # a pan shifts the names; it does not place them again
-    frames = [paint_once() for _ in range(5)]
-    assert len(calls) == 1
-    assert sorted(frames)[2] < 0.005, frames  # a frame with 200 names: well under a few ms
-    assert calls[0] < 0.02, calls  # placing 200 names (with 200 homes), once per zoom, on a shared machine
+    for _ in range(5):
+        paint_once()
+    assert len(calls) == 1  # (the time a frame and a placement take is in `make bench`, not asserted here)
     view.zoom_by(1.5)
     paint_once()
     assert len(calls) == 2  # a zoom places them again
@@ -288,16 +282,8 @@ def test_a_preview_tints_the_rows_it_changes_with_their_change_and_clears_after(
 
 
 def test_the_window_highlights_what_a_lasso_under_way_changes(qtbot, tmp_path, isolated_settings):
-    from desktop_planner.store.project import ProjectFile
-    from desktop_planner.ui.window.main_window import MainWindow
     path = tmp_path / "plan.tplan"
-    ProjectFile.create(path, make_plan(200, 4, seed=5)).close()
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.resize(1200, 800)
-    window.load_project(path)
-    window.show()
-    qtbot.waitExposed(window)
+    window = shown_window(qtbot, path, make_plan(200, 4, seed=5))
     plan = window.session.plan
     window.panel.table.selectRow(1)
     target = window.controller.active

@@ -18,6 +18,7 @@ from desktop_planner.ui.window import main_window as main_window_module
 from desktop_planner.ui.window.main_window import MainWindow
 from desktop_planner.ui.window.window_layout import FRAME_ALLOWANCE
 from tests.conftest import make_plan
+from tests.ui.windows import shown_window
 
 LAPTOP = QRect(0, 0, 1366, 728)  # a 1366×768 screen without its task bar
 
@@ -31,13 +32,7 @@ def project(tmp_path):
 
 @pytest.fixture
 def window(qtbot, project, messages):
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1200, 800)
-    win.load_project(project)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
+    return shown_window(qtbot, project)
 
 
 # -- 1. status bar messages ---------------------------------------------------------------------------------

@@ -23,19 +23,13 @@ from desktop_planner.ui.panel.balance_panel import COLUMNS, DEVIATION_COLUMN, fo
 from desktop_planner.ui.window.main_window import MainWindow
 from desktop_planner.ui.dialogs.territory_dialogs import HomeDialog
 from tests.conftest import make_plan
+from tests.ui.windows import shown_window
 
 
 @pytest.fixture
 def window(qtbot, tmp_path, messages):
     path = tmp_path / "plan.tplan"
-    ProjectFile.create(path, make_plan(200, 4, seed=5)).close()
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1200, 800)
-    win.load_project(path)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
+    return shown_window(qtbot, path, make_plan(200, 4, seed=5))
 
 
 def plan_of(win):

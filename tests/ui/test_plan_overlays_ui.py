@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 
 from desktop_planner.core.geo import mercator_to_lonlat
-from tests.ui.region_window import (EAST, NORTH, WEST, drag,  # noqa: F401
+from tests.ui.windows import (EAST, NORTH, WEST, drag,  # noqa: F401
                                     window)
 
 

@@ -16,7 +16,7 @@ from desktop_planner.ui.map.accounts_layer import argb
 from desktop_planner.ui.map.heat_layer import Z as HEAT_Z
 from desktop_planner.ui.map.regions_layer import FADED_OPACITY
 from tests.conftest import make_plan
-from tests.ui.region_window import open_window
+from tests.ui.windows import open_window
 from tests.ui.test_scenarios_ui import with_proposal
 
 

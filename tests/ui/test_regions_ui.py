@@ -17,7 +17,7 @@ from desktop_planner.core.scenario_commands import AddScenario
 from desktop_planner.io.study_area import read_study_area
 from desktop_planner.ui.map import regions_controller
 from desktop_planner.ui.panel.balance_panel import PIECES_COLUMN
-from tests.ui.region_window import (settle, EAST, NORTH, WEST, border_plan,  # noqa: F401
+from tests.ui.windows import (settle, EAST, NORTH, WEST, border_plan,  # noqa: F401
                                     open_window, wait_for_regions, window)
 
 

@@ -12,8 +12,8 @@ from desktop_planner.core.rollup import region_rollup
 from desktop_planner.store.project import ProjectFile
 from desktop_planner.ui.panel.balance_panel import swatch
 from desktop_planner.ui.review.history_dock import fetch_changes
-from desktop_planner.ui.window.main_window import MainWindow
 from tests.conftest import make_plan
+from tests.ui.windows import shown_window
 
 pytestmark = pytest.mark.usefixtures("messages")  # every message box is captured
 
@@ -25,19 +25,9 @@ def path(tmp_path):
     return path
 
 
-def open_window(qtbot, path) -> MainWindow:
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1200, 800)
-    win.load_project(path)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
-
-
 @pytest.fixture
 def window(qtbot, path):
-    return open_window(qtbot, path)
+    return shown_window(qtbot, path)
 
 
 def test_an_undo_is_a_change_of_its_own_in_the_audit_trail(window, qtbot, path):
@@ -69,7 +59,7 @@ def test_an_undo_is_a_change_of_its_own_in_the_audit_trail(window, qtbot, path):
     qtbot.waitUntil(lambda: dock.model.rowCount() == 0)
 
     window.close()  # the trail is in the file: a new session shows it
-    again = open_window(qtbot, path)
+    again = shown_window(qtbot, path)
     again.history_dock.show()
     qtbot.waitUntil(lambda: again.history_dock.model.rowCount() == 8)
 

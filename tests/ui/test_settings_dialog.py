@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox
 from desktop_planner.store.project import ProjectFile
 from desktop_planner.ui.dialogs import settings_dialog
 from desktop_planner.ui.dialogs.settings_dialog import SettingsDialog
-from tests.ui.region_window import WEST, window  # noqa: F401
+from tests.ui.windows import WEST, window  # noqa: F401
 
 
 def travel_of(win, territory_id: int) -> float:

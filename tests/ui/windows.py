@@ -1,5 +1,6 @@
-"""Shared set-up of the territory-layer tests (regions, border drag, homes, heat, settings): a main window on a
-plan made for dragging borders, and helpers to script the mouse. Import the fixtures into a test module."""
+"""The main window of the UI tests, opened one way everywhere (`shown_window`); for the territory-layer tests
+(regions, border drag, homes, heat, settings) a plan made for dragging borders and helpers to script the
+mouse. Import the fixtures into a test module."""
 
 from __future__ import annotations
 
@@ -36,15 +37,24 @@ def border_plan(n: int = 900, seed: int = 3) -> Plan:
     return Plan(accounts, {1: scenario}, 1, Settings(), name="Border plan")
 
 
-def open_window(qtbot, path, plan: Plan | None = None) -> MainWindow:
+def shown_window(qtbot, path=None, plan: Plan | None = None, size: tuple[int, int] = (1200, 800)) -> MainWindow:
+    """A shown main window of `size` with the project at `path` open (written from `plan` first when given; no
+    project when `path` is None)."""
     if plan is not None:
         ProjectFile.create(path, plan, overwrite=True).close()
     win = MainWindow()
     qtbot.addWidget(win)
-    win.resize(1200, 800)
-    win.load_project(path)
+    win.resize(*size)
+    if path is not None:
+        win.load_project(path)
     win.show()
     qtbot.waitExposed(win)
+    return win
+
+
+def open_window(qtbot, path, plan: Plan | None = None) -> MainWindow:
+    """`shown_window` with the territory regions built and the map fitted to the accounts."""
+    win = shown_window(qtbot, path, plan)
     wait_for_regions(qtbot, win)
     win.map.fit_to_accounts()
     return win

@@ -4,9 +4,10 @@ Single account moves cannot balance a plan whose overloaded territories are surr
 has to travel through several territories. So: (1) a min-cost flow on the graph of touching territories says
 how much workload each territory should hand to each neighbour (overloaded ones are sources, underloaded ones
 sinks, the cost of an edge the distance between the two homes); (2) each flow is carried out by handing over
-boundary accounts, cheapest first (least added distance to home per hour of workload handed over), never one
-whose removal would split its territory and never a territory's seed (the account at its home). Repeated with
-fresh loads until every territory is in its band or nothing moves.
+border accounts that still touch the receiving territory, cheapest first (least change of the objective per
+hour taken off the giving territory), never one whose removal would split its territory and never a
+territory's seed (the account at its home). Repeated with fresh loads until every territory is in its band or
+nothing improves; a pass that made the plan worse is undone.
 """
 
 from __future__ import annotations

@@ -2,16 +2,18 @@
 account graph, each with an offset that is tuned until its workload meets its target.
 
 Every account goes to the territory that reaches it first, where territory k reaches account i at
-offset_k + (shortest path from k's seed to i along the Delaunay graph, in km). That is a Voronoi diagram of
+offset_k + (shortest path from k's seed to i along the account graph, in km). That is a Voronoi diagram of
 the graph with additive weights, computed by one Dijkstra from a super-source joined to every seed. Its
 regions are connected by construction: the predecessor of an account on its shortest path is reached first by
 the same territory (offset_k + d_k(j) = offset_k + d_k(i) - |ij| <= offset_l + d_l(i) - |ij| <= offset_l +
 d_l(j)), so each region is a shortest-path tree. Regions are also compact (they grow outward from the home)
 and a remote rep's territory grows, connected, only as far as his offset lets it.
 
-Balance: an overloaded territory's offset rises, an underloaded one's falls, by a step of its own that halves
-whenever its deviation changes sign (a bisection per territory, run for all at once). Locked accounts are not
-part of the growth graph (nothing grows through them); they keep their territory.
+Balance: an overloaded territory's offset rises, an underloaded one's falls. A region is about a disc, its load
+about its area, so the step is the radius change that would meet the target, damped per territory: more while
+the deviation keeps its sign, less each time it flips (a bisection per territory, run for all at once). No
+offset may let a territory reach another's seed (it would take that territory's whole region at once).
+Locked accounts are not part of the growth graph (nothing grows through them); they keep their territory.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ SEED_GUARD = 0.95  # offsets never let a territory reach another's seed (see kee
 class GrowthResult:
     terr: np.ndarray  # territory index per account (-1: unassigned)
     max_deviation: float  # largest |load / target - 1| over the open territories
-    steps: int
+    steps: int  # the tuning step that gave this partition
     unreachable: int  # free accounts no seed could reach along the graph (given to the nearest territory)
 
 
@@ -193,48 +195,3 @@ def grow_balanced(growth: GraphGrowth, seeds: np.ndarray, load_of, target_of, to
         offsets = keep_seeds(offsets + damping * change, seed_gap, grows)
     return best
 
-
-def grow_evenly(growth: GraphGrowth, seeds: np.ndarray, home_km, work_of, target: np.ndarray,
-                start_terr: np.ndarray, start_load: np.ndarray) -> np.ndarray:
-    """Territories grow one account at a time along the graph, the least filled territory (load / target)
-    first, each taking the unclaimed account next to it that is nearest its home. Every territory is then
-    one piece (each account joins a territory it touches) and about equally filled, unless neighbours shut
-    it in. `home_km(rows, k)`: straight-line km from territory k's home; `work_of(rows, k, km)`: their loads
-    in k; `start_terr`: -1 for the accounts to claim, else their fixed territory (counted in `start_load`)."""
-    import heapq
-    n, k = growth.n, len(seeds)
-    order = np.argsort(growth.rows, kind="stable")
-    neighbours = growth.cols[order]
-    first = np.searchsorted(growth.rows[order], np.arange(n + 1))
-    terr = start_terr.copy()
-    load = start_load.astype(np.float64).copy()
-    safe_target = np.where(target > 0, target, 1.0)
-    fill = np.where(seeds >= 0, load / safe_target, np.inf)
-    frontier: list[list[tuple[float, int]]] = [[] for _ in range(k)]
-
-    def claim(row: int, j: int, km: float) -> None:
-        terr[row] = j
-        load[j] += float(work_of(np.array([row]), j, np.array([km]))[0])
-        fill[j] = load[j] / safe_target[j]
-        nb = neighbours[first[row]:first[row + 1]]
-        nb = nb[terr[nb] < 0]
-        if nb.size:
-            for dist, r in zip(home_km(nb, j).tolist(), nb.tolist()):
-                heapq.heappush(frontier[j], (dist, r))
-
-    for j in np.flatnonzero(seeds >= 0):
-        if terr[seeds[j]] < 0:
-            claim(int(seeds[j]), int(j), float(home_km(np.array([seeds[j]]), j)[0]))
-    while True:
-        j = int(np.argmin(fill))
-        if not np.isfinite(fill[j]):
-            break
-        heap = frontier[j]
-        while heap and terr[heap[0][1]] >= 0:
-            heapq.heappop(heap)
-        if not heap:
-            fill[j] = np.inf  # shut in: nothing left to take
-            continue
-        dist, row = heapq.heappop(heap)
-        claim(row, j, dist)
-    return terr

@@ -8,9 +8,13 @@ hovered border, a drag's tent, the dots' preview). During a border drag the two 
 left out of that picture and drawn from their preview paths on top of it, so a drag step repaints two paths.
 
 `RegionMarks`, over the dots: territory names, the border under the pointer, the area a border drag sweeps
-and the pieces of split territories. Few and small, drawn directly on every paint. Names are decluttered: the
-larger territories' first, and a name that would overlap another or a home marker is left out; placed once per
-zoom level (label rectangles only), not per frame.
+and the pieces of split territories. Drawing the names and the pieces costs ~10 ms a paint at 100k accounts
+(~250 ms at 1M), yet they change only with the regions or the view, so the layer keeps a picture of each (a
+QPixmap at the device's pixel ratio) and only blits them while other layers change (a lasso outline, the dots'
+preview colours); the hovered border and a drag's tent, which change on their own, are drawn directly between
+the two, in their usual order (pieces, tent, hovered border, names). Names are decluttered: the larger
+territories' first, and a name that would overlap another or a home marker is left out; placed once per zoom
+level (label rectangles only), not per frame.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import numpy as np
 import pyqtgraph as pg
 import shapely
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath, QPen, QTransform
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath, QPen, QPixmap, QTransform
 
 from desktop_planner.ui.map.screen_layer import ScreenLayer
 
@@ -37,6 +41,7 @@ LABEL_HALO, LABEL_TEXT = QColor(255, 255, 255, 220), QColor(25, 25, 25)
 LABEL_PAD = 3  # room for the halo around a name
 LABEL_POINTS = 9.5
 MAX_STAMPS = 1000
+MAX_PICTURE_PIXELS = 8192 * 8192  # a larger view (never seen on a screen) is drawn directly, not cached
 MARKER_PIXELS = 28  # the size of a home marker, which a territory's name must not cover
 LABEL_CELL = 64.0  # pixels: the grid that finds the names (and markers) a name would collide with
 POLYGON_TYPE, LINE_TYPES = 3, (1, 2)  # shapely type ids: Polygon; LineString, LinearRing
@@ -189,8 +194,18 @@ class RegionMarks(ScreenLayer):
         self._pieces: dict[int, list[QPainterPath]] = {}
         self._avoid: Callable[[], list[tuple[float, float]]] = list
         self._stamps: dict[tuple[str, float], QImage] = {}
+        # The pictures of the pieces and of the names: (key, picture, its corner), drawn anew when their version
+        # (bumped by every change of what they show) or the view, the layer's size or the device changed.
+        self._versions = {"pieces": 0, "names": 0}
+        self._pictures: dict[str, tuple[tuple, QPixmap, QPointF]] = {}
+        self.renders = 0  # pictures drawn (not blits): for tests and benchmarks
         self._font = QFont()
         self.set_text_scale(1.0)
+
+    def _changed(self, picture: str | None = None) -> None:
+        if picture is not None:
+            self._versions[picture] += 1
+        self.update()
 
     def set_text_scale(self, scale: float) -> None:
         """Names `scale` times their normal size (the workshop's large type); placed and stamped anew."""
@@ -199,7 +214,7 @@ class RegionMarks(ScreenLayer):
         self._font.setBold(True)
         self._stamps.clear()
         self._placement = None
-        self.update()
+        self._changed("names")
 
     def font(self) -> QFont:
         return QFont(self._font)
@@ -211,17 +226,17 @@ class RegionMarks(ScreenLayer):
         prioritised = [(x, y, name, float(rest[0]) if rest else 0.0) for x, y, name, *rest in labels]
         self._by_priority = sorted(prioritised, key=lambda label: -label[3])  # stable: ties keep their order
         self._labels_version += 1
-        self.update()
+        self._changed("names")
 
     def avoid(self, points: Callable[[], list[tuple[float, float]]]) -> None:
         """Where markers are drawn (map coordinates, asked on each paint): a name over one moves below (or above)
         it, or is left out."""
         self._avoid = points
-        self.update()
+        self._changed("names")
 
     def set_hover(self, path: QPainterPath | None) -> None:
         self._hover = path
-        self.update()
+        self._changed()
 
     def hovered(self) -> QPainterPath | None:
         return self._hover
@@ -234,18 +249,85 @@ class RegionMarks(ScreenLayer):
             tint = QColor(color)
             tint.setAlpha(110)
             self._tent = (path, tint)
-        self.update()
+        self._changed()
 
     def set_pieces(self, pieces: dict[int, list[QPainterPath]]) -> None:
         """Territory id -> the outline path of each of its pieces, for the territories in several pieces."""
         self._pieces = dict(pieces)
-        self.update()
+        self._changed("pieces")
 
     def pieces(self) -> dict[int, list[QPainterPath]]:
         return dict(self._pieces)
 
     def paint(self, painter, option, widget=None) -> None:
+        """Blit the pictures of the pieces and of the names, each drawn anew when what it shows, the view, the
+        layer's size or the device changed; the tent and the hovered border are drawn between them."""
+        if not self._pieces:
+            self._pictures.pop("pieces", None)  # nothing to keep a picture of
+        if not self._labels:
+            self._pictures.pop("names", None)
+        if not (self._labels or self._pieces or self._tent is not None or self._hover is not None):
+            return
+        dpr = painter.device().devicePixelRatioF()
+        rect = painter.transform().mapRect(self.boundingRect())  # the whole layer, whatever this paint's clip
+        left, top = math.floor(rect.left() * dpr), math.floor(rect.top() * dpr)
+        width, height = math.ceil(rect.right() * dpr) - left, math.ceil(rect.bottom() * dpr) - top
+        if width <= 0 or height <= 0:
+            return
+        to_device, child = painter.transform(), self._view_box.childTransform()
+        view = (left, top, width, height, dpr,
+                to_device.m11(), to_device.m12(), to_device.m21(), to_device.m22(), to_device.m31(), to_device.m32(),
+                child.m11(), child.m12(), child.m21(), child.m22(), child.m31(), child.m32())
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        if self._pieces:
+            self._blit(painter, "pieces", view, (), self._draw_pieces)
+        if self._tent is not None or self._hover is not None:
+            self._draw_tent_and_hover(painter)
+        if self._labels:
+            self._blit(painter, "names", view, tuple(self._avoid()), self._paint_labels)
+
+    def _blit(self, painter: QPainter, name: str, view: tuple, inputs: tuple, draw) -> None:
+        """Blit picture `name` (drawn by `draw`), drawn anew unless its key (`view`, its version, `inputs`) is
+        the one it was drawn for."""
+        left, top, width, height, dpr = view[:5]
+        if width * height > MAX_PICTURE_PIXELS:
+            self._pictures.pop(name, None)
+            self.renders += 1
+            draw(painter)
+            return
+        key = (*view, self._versions[name], inputs)
+        picture = self._pictures.get(name)
+        if picture is None or picture[0] != key:
+            picture = self._pictures[name] = (key, *self._render(painter.transform(), left, top, width, height,
+                                                                  dpr, draw))
+        painter.save()
+        painter.resetTransform()
+        painter.drawPixmap(picture[2], picture[1])
+        painter.restore()
+
+    def _render(self, to_device: QTransform, left: int, top: int, width: int, height: int, dpr: float, draw):
+        """What `draw` draws, on a transparent picture of `width` x `height` device pixels whose corner is at
+        (`left`, `top`), with the transform of the painter it will be blitted with."""
+        self.renders += 1
+        picture = QPixmap(width, height)
+        picture.setDevicePixelRatio(dpr)
+        picture.fill(Qt.GlobalColor.transparent)
+        corner = QPointF(left / dpr, top / dpr)
+        painter = QPainter(picture)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setTransform(to_device * QTransform.fromTranslate(-corner.x(), -corner.y()))
+        draw(painter)
+        painter.end()
+        return picture, corner
+
+    def _draw(self, painter: QPainter) -> None:
+        """Everything, straight onto `painter` (whose transform maps this layer's coordinates), uncached."""
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        self._draw_pieces(painter)
+        self._draw_tent_and_hover(painter)
+        self._paint_labels(painter)
+
+    def _draw_pieces(self, painter: QPainter) -> None:
         painter.save()
         painter.setTransform(self._view_box.childTransform(), combine=True)
         painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -255,6 +337,11 @@ class RegionMarks(ScreenLayer):
                 painter.drawPath(path)
                 painter.setPen(_cosmetic(PIECE_LINE, 2.0, Qt.PenStyle.DashLine))
                 painter.drawPath(path)
+        painter.restore()
+
+    def _draw_tent_and_hover(self, painter: QPainter) -> None:
+        painter.save()
+        painter.setTransform(self._view_box.childTransform(), combine=True)
         if self._tent is not None:
             painter.setPen(_cosmetic(HOVER_HALO, 4.0))
             painter.setBrush(self._tent[1])
@@ -269,7 +356,6 @@ class RegionMarks(ScreenLayer):
             painter.setPen(_cosmetic(HOVER_LINE, 3.0))
             painter.drawPath(self._hover)
         painter.restore()
-        self._paint_labels(painter)
 
     def _paint_labels(self, painter: QPainter) -> None:
         if not self._labels:

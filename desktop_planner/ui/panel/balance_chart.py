@@ -13,8 +13,8 @@ class BalanceChart(pg.PlotWidget):
     """Horizontal bars of one measure per territory (top to bottom in table order, or by deviation), each with
     its target line and tolerance band. Horizontal, so that territory names fit on the axis of a narrow panel.
 
-    Every bar carries its name: the chart shows as many rows as fit at ROW_PX pixels each and scrolls through the
-    rest (`scroll_bar`, or the mouse wheel over the chart), so the axis of values stays in view."""
+    Every bar carries its name: the chart shows as many rows as fit at `row_height()` pixels each and scrolls
+    through the rest (`scroll_bar`, or the mouse wheel over the chart), so the axis of values stays in view."""
 
     rowsChanged = Signal()  # the number of rows or of rows in view changed: the scroll bar follows
 

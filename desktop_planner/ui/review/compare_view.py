@@ -25,6 +25,7 @@ from desktop_planner.core.measures import MEASURES, Measures
 from desktop_planner.core.model import Plan, Scenario
 from desktop_planner.ui.panel.balance_panel import COLUMNS, MEASURE_LABELS, format_number
 from desktop_planner.ui.window.controller import territory_colors
+from desktop_planner.ui.window.scenario_bar import fill_scenario_combo
 from desktop_planner.ui.map.accounts_layer import UNASSIGNED_COLOR, dot_radius
 from desktop_planner.ui.map.screen_layer import ScreenLayer
 
@@ -324,12 +325,7 @@ class CompareDock(QDockWidget):
             based_on = plan.active.based_on
             chosen = based_on if based_on in others else (others[0] if others else plan.active_scenario_id)
         for combo, current in ((self.baseline, chosen), (self.scenario, plan.active_scenario_id)):
-            combo.blockSignals(True)
-            combo.clear()
-            for s in plan.scenarios.values():
-                combo.addItem(s.name, s.id)
-            combo.setCurrentIndex(combo.findData(current))
-            combo.blockSignals(False)
+            fill_scenario_combo(combo, plan, current)
 
     def set_baseline(self, scenario_id: int) -> None:
         self.baseline.setCurrentIndex(self.baseline.findData(scenario_id))

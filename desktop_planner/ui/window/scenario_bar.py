@@ -26,6 +26,19 @@ def unique_name(plan: Plan, base: str) -> str:
     return next(f"{base} {i}" for i in range(2, len(names) + 3) if f"{base} {i}" not in names)
 
 
+
+def fill_scenario_combo(combo: QComboBox, plan: Plan, current: int, notes: bool = False) -> None:
+    """Every scenario of the plan in `combo` (data: its id; with `notes`, its notes as the item's tooltip),
+    `current` chosen, without emitting the combo's signals (a refill is not the user's choice)."""
+    blocked = combo.blockSignals(True)
+    combo.clear()
+    for scenario in plan.scenarios.values():
+        combo.addItem(scenario.name, scenario.id)
+        if notes:
+            combo.setItemData(combo.count() - 1, scenario.notes or "", Qt.ToolTipRole)
+    combo.setCurrentIndex(combo.findData(current))
+    combo.blockSignals(blocked)
+
 class NewScenarioDialog(QDialog):
     """Name and notes of a new scenario."""
 
@@ -113,14 +126,8 @@ class ScenarioBar(QToolBar):
 
     def refresh(self) -> None:
         plan = self.window_.session.plan
-        blocked = self.combo.blockSignals(True)
-        self.combo.clear()
-        for scenario in plan.scenarios.values():
-            self.combo.addItem(scenario.name, scenario.id)
-            self.combo.setItemData(self.combo.count() - 1, scenario.notes or "", Qt.ToolTipRole)
-        self.combo.setCurrentIndex(self.combo.findData(plan.active_scenario_id))
+        fill_scenario_combo(self.combo, plan, plan.active_scenario_id, notes=True)
         self.combo.setToolTip(plan.active.notes or "No notes (Scenario > Notes…)")
-        self.combo.blockSignals(blocked)
         several = len(plan.scenarios) > 1
         self.actions_by_key["delete"].setEnabled(several)
         self.actions_by_key["previous"].setEnabled(self.previous_id in plan.scenarios)

@@ -66,21 +66,20 @@ class ViewOptions(QObject):
         self.actions[key] = self.window.named_actions[key] = action
         return action
 
+    def _choice_menu(self, menu, prefix: str, choices, choose) -> None:
+        """One checkable action per (key, text) choice, exclusive, named `prefix_key`; picking one calls
+        `choose(key)`."""
+        group = QActionGroup(self)
+        for key, text in choices:
+            action = self._action(f"{prefix}_{key}", text, lambda _=False, k=key: choose(k), True)
+            group.addAction(action)
+            menu.addAction(action)
+
     def _build_menus(self) -> None:
         view = self.window.menus["view"]
         view.addSeparator()
-        shown = view.addMenu("&Territories as")
-        group = QActionGroup(self)
-        for mode, text in SHOW_MODES:
-            action = self._action(f"show_{mode}", text, lambda _=False, m=mode: self.show_territories_as(m), True)
-            group.addAction(action)
-            shown.addAction(action)
-        heat = view.addMenu("&Heat overlay")
-        group = QActionGroup(self)
-        for measure, text in HEAT_CHOICES:
-            action = self._action(f"heat_{measure}", text, lambda _=False, m=measure: self.set_heat(m), True)
-            group.addAction(action)
-            heat.addAction(action)
+        self._choice_menu(view.addMenu("&Territories as"), "show", SHOW_MODES, self.show_territories_as)
+        self._choice_menu(view.addMenu("&Heat overlay"), "heat", HEAT_CHOICES, self.set_heat)
         view.addAction(self._action("homes", "Rep &homes", self.set_homes, True,
                                     "House markers at the reps' homes (hollow: no home set, the medoid stands in)"))
         view.addAction(self._action("travel_lines", "&Travel lines of the active territory", self.set_travel_lines,

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QComboBox, QInputDialog, QLabel, QToolBar
 
 from desktop_planner.core.events import ScenariosChanged, ScenarioSwitched
 from desktop_planner.ui.panel.balance_panel import COLUMNS, DEVIATION_COLUMN, PIECES_COLUMN, REP_COLUMN
-from desktop_planner.ui.window.scenario_bar import unique_name
+from desktop_planner.ui.window.scenario_bar import fill_scenario_combo, unique_name
 
 FONT_SCALE = 1.5  # of the window's normal type, and at least:
 WORKSHOP_POINTS = 15.0  # points: the table, the bar, the chart's axes
@@ -117,12 +117,7 @@ class WorkshopMode(QObject):
             candidates = [self.window_.scenario_bar.previous_id, plan.scenarios[a].based_on] + others[::-1]
             b = next((sid for sid in candidates if sid in others), a)  # a alone: nothing to switch to yet
         for combo, chosen in ((self.combo_a, a), (self.combo_b, b)):
-            combo.blockSignals(True)
-            combo.clear()
-            for scenario in plan.scenarios.values():
-                combo.addItem(scenario.name, scenario.id)
-            combo.setCurrentIndex(combo.findData(chosen))
-            combo.blockSignals(False)
+            fill_scenario_combo(combo, plan, chosen)
         self.swap_action.setEnabled(self.active and a != b)
         self._show_badge()
 

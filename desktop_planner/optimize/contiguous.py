@@ -18,8 +18,8 @@ from __future__ import annotations
 import numpy as np
 
 from desktop_planner.core.geo import chord_to_km
-from desktop_planner.optimize.engine import (MARGIN, Outcome, Start, _ids, _objective_and_bound, _objective_name,
-                                             _travel_start, rebuild)
+from desktop_planner.optimize.engine import (MARGIN, Outcome, Start, ids_of, objective_and_bound, objective_name,
+                                             travel_start, rebuild)
 from desktop_planner.optimize.flow_repair import Adjacency, repair
 from desktop_planner.optimize.growth import GraphGrowth, grow_balanced, seed_accounts
 from desktop_planner.optimize.plan_model import PlanModel, ProblemOptions, build_problem
@@ -47,7 +47,7 @@ def optimise(model: PlanModel, options: ProblemOptions, current: np.ndarray, clo
     problem = build_problem(model, options, current)
     if not problem.free.any() or not problem.constrained.any():
         notes.append("nothing to optimise: every account or every territory is locked")
-        return Outcome(problem.fixed_terr.copy(), _objective_name(options), 0.0, None, "none", notes)
+        return Outcome(problem.fixed_terr.copy(), objective_name(options), 0.0, None, "none", notes)
     balancer = _Balancer(model, problem, edges, options)
     free = problem.free
     best: tuple | None = None  # (pieces, violation, cost, assignment, problem, solution)
@@ -67,14 +67,14 @@ def optimise(model: PlanModel, options: ProblemOptions, current: np.ndarray, clo
             break
     terr, problem, sol = best[3:]
     if clock.remaining() > 1.0:  # the bound is for the plan's own hop lengths: refresh them first
-        model.refresh_hops(_ids(model, terr))
+        model.refresh_hops(ids_of(model, terr))
         problem, sol = rebuild(model, options, current, terr, free, graph)
     clock.step(0.9, "Computing the lower bound")
     start = Start(sol.arc.copy(), None, "territories grown from the homes along the account graph, balanced "
                   f"by flows between touching territories, contiguity-preserving local search ({attempts} "
                   f"start{'s' if attempts > 1 else ''})", problem)
-    objective, bound = _objective_and_bound(problem, model, sol, start, clock, False, notes, options)
-    return Outcome(sol.terr.copy(), _objective_name(options), objective, bound, start.method, notes)
+    objective, bound = objective_and_bound(problem, model, sol, start, clock, False, notes, options)
+    return Outcome(sol.terr.copy(), objective_name(options), objective, bound, start.method, notes)
 
 
 def _attempt(balancer, model, options, current, graph, free, clock, notes, start_kind, growth_margin,
@@ -99,7 +99,7 @@ def _attempt(balancer, model, options, current, graph, free, clock, notes, start
             best = (*key, terr.copy(), problem, sol)
         if clock.stop():
             break
-        model.refresh_hops(_ids(model, terr))
+        model.refresh_hops(ids_of(model, terr))
         moved = model.refresh_centres(terr, "potential") if (~model.home_fixed).any() else 0
         if (not improved and not moved) or (key[0] <= 0 and not moved and round_no > 0):
             break
@@ -124,7 +124,7 @@ class _Balancer:
         self.budgets = bool(len(problem.move_budget))
 
     def load_of(self, terr: np.ndarray) -> np.ndarray:
-        self.model.refresh_hops(_ids(self.model, terr))
+        self.model.refresh_hops(ids_of(self.model, terr))
         assigned = terr >= 0
         _, weights = self.problem.evaluate(self.rows[assigned], terr[assigned])
         return np.bincount(terr[assigned], weights=np.atleast_2d(weights)[self.measure], minlength=self.model.k)
@@ -147,7 +147,7 @@ class _Balancer:
     def lp_start(self, clock, notes: list[str]) -> np.ndarray:
         """The LP's balanced plan, each territory cut back to its piece around the seed, the rest regrown."""
         p = self.problem
-        start = _travel_start(p, self.model, clock, notes)
+        start = travel_start(p, self.model, clock, notes)
         terr = start.problem.fixed_terr.copy()
         on_arc = start.arc >= 0
         terr[on_arc] = start.problem.arcs.terr[start.arc[on_arc]]

@@ -59,13 +59,13 @@ def optimise(model: PlanModel, options: ProblemOptions, current: np.ndarray, clo
     problem = build_problem(model, options, current)
     if not problem.free.any() or not problem.constrained.any():
         notes.append("nothing to optimise: every account or every territory is locked")
-        return Outcome(problem.fixed_terr.copy(), _objective_name(options), 0.0, None, "none", notes)
+        return Outcome(problem.fixed_terr.copy(), objective_name(options), 0.0, None, "none", notes)
     bottleneck = options.objective == "max_distance"
     if settings.homes == "optimize" and (~model.home_fixed).any():
         clock.step(0.02, "Placing the homes")
         problem = _settle_homes(model, options, current, problem, clock)
     clock.step(0.05, "Solving the linear program")
-    start = _bottleneck_start(problem, model, clock, notes) if bottleneck else _travel_start(problem, model,
+    start = _bottleneck_start(problem, model, clock, notes) if bottleneck else travel_start(problem, model,
                                                                                            clock, notes)
     problem = start.problem
     sol = Solution(problem, start.arc)
@@ -83,7 +83,7 @@ def optimise(model: PlanModel, options: ProblemOptions, current: np.ndarray, clo
             break
         clock.step(0.3 + 0.1 * round_no, "Refreshing travel estimates")
         terr = sol.terr.copy()
-        model.refresh_hops(_ids(model, terr))
+        model.refresh_hops(ids_of(model, terr))
         # Homes the optimizer places move again at most RELOCATIONS times here (they were settled on a coarse
         # LP first); medoids of territories without a rep home always follow, as the measures do.
         if relocate_homes:
@@ -109,7 +109,7 @@ def optimise(model: PlanModel, options: ProblemOptions, current: np.ndarray, clo
         # homes, a new allocation (Cooper's alternating location-allocation).
         if not feasible and not relocate:
             lp_margin *= 0.75
-        again = _travel_start(problem, model, clock, notes, lp_margin, fallback=sol.arc)
+        again = travel_start(problem, model, clock, notes, lp_margin, fallback=sol.arc)
         trial = Solution(again.problem, again.arc)
         search.run(trial, threshold)
         if relocate or _better(trial, sol):
@@ -126,9 +126,9 @@ def optimise(model: PlanModel, options: ProblemOptions, current: np.ndarray, clo
         if tidied:
             notes.append(f"{tidied} small detached pieces joined the territory around them")
     clock.step(0.9, "Computing the lower bound")
-    objective, bound = _objective_and_bound(problem, model, sol, start, clock, bottleneck, notes, options)
+    objective, bound = objective_and_bound(problem, model, sol, start, clock, bottleneck, notes, options)
     method = start.method + (", contiguity-preserving moves" if graph is not None else "")
-    return Outcome(sol.terr.copy(), _objective_name(options), objective, bound, method, notes)
+    return Outcome(sol.terr.copy(), objective_name(options), objective, bound, method, notes)
 
 
 def _settle_homes(model: PlanModel, options: ProblemOptions, current: np.ndarray, problem: AssignmentProblem,
@@ -147,7 +147,7 @@ def _settle_homes(model: PlanModel, options: ProblemOptions, current: np.ndarray
         arc = round_lp(full, res.x, cell, lp_problem, MARGIN, 1.0)
         terr = full.fixed_terr.copy()
         terr[arc >= 0] = full.arcs.terr[arc[arc >= 0]]
-        model.refresh_hops(_ids(model, terr))
+        model.refresh_hops(ids_of(model, terr))
         moved = model.refresh_centres(terr, "workload")
         problem = build_problem(model, options, current)
         if moved <= max(1, 0.02 * model.k):
@@ -173,7 +173,7 @@ class _Best:
         if key <= self.key:
             return False
         model.home_row[:], model.home_xyz[:] = self.home_row, self.home_xyz
-        model.refresh_hops(_ids(model, self.sol.terr))
+        model.refresh_hops(ids_of(model, self.sol.terr))
         return True
 
     def solution(self) -> Solution:
@@ -198,14 +198,14 @@ def rebuild(model: PlanModel, options: ProblemOptions, current: np.ndarray, terr
     return problem, Solution(problem, arc)
 
 
-def _objective_name(options: ProblemOptions) -> str:
+def objective_name(options: ProblemOptions) -> str:
     if options.objective == "max_distance":
         return "longest distance to home (km)"
     return "visit-weighted mean distance to home (km)" + (
         " + disruption penalty" if options.disruption_weight > 0 else "")
 
 
-def _ids(model: PlanModel, terr: np.ndarray) -> np.ndarray:
+def ids_of(model: PlanModel, terr: np.ndarray) -> np.ndarray:
     return np.where(terr >= 0, model.tids[np.maximum(terr, 0)], -1)
 
 
@@ -273,7 +273,7 @@ def _lp_problem(problem: AssignmentProblem, model: PlanModel, limit: int):
     return agg, cell, problem.with_arcs(units, terrs)
 
 
-def _travel_start(problem: AssignmentProblem, model: PlanModel, clock, notes: list[str],
+def travel_start(problem: AssignmentProblem, model: PlanModel, clock, notes: list[str],
                   lp_margin: float = LP_MARGIN, fallback: np.ndarray | None = None) -> Start:
     original = problem
     lp_problem, cell, problem = _lp_problem(problem, model, ARC_LIMIT)
@@ -321,7 +321,7 @@ def _bottleneck_start(problem: AssignmentProblem, model: PlanModel, clock, notes
     res_hi = lp.solve(lp_problem, time_limit=probe_limit, arc_mask=lengths <= values[hi])
     if not res_hi.ok:
         notes.append("no balanced plan even with every candidate arc; minimising travel instead")
-        return _travel_start(problem, model, clock, notes)
+        return travel_start(problem, model, clock, notes)
     best = (values[hi], res_hi)
     while lo < hi and clock.remaining() > budget * 0.2:
         mid = (lo + hi) // 2
@@ -338,7 +338,7 @@ def _bottleneck_start(problem: AssignmentProblem, model: PlanModel, clock, notes
                  exact_threshold=cell is None and lo >= hi)
 
 
-def _objective_and_bound(problem, model, sol, start: Start, clock, bottleneck, notes, options):
+def objective_and_bound(problem, model, sol, start: Start, clock, bottleneck, notes, options):
     units = np.flatnonzero(sol.terr >= 0)
     if bottleneck:
         objective = float(model.distance(units, sol.terr[units]).max()) if units.size else 0.0
@@ -351,7 +351,7 @@ def _objective_and_bound(problem, model, sol, start: Start, clock, bottleneck, n
         bound = trivial
         if len(a) <= ARC_LIMIT and clock.remaining() > 1.0:
             # The smallest threshold at which the LP at this plan's hop lengths is feasible (hard bands).
-            model.refresh_hops(_ids(model, sol.terr))
+            model.refresh_hops(ids_of(model, sol.terr))
             exact = build_problem(model, options, sol.problem.current,
                                   (np.flatnonzero(sol.problem.free), sol.terr[sol.problem.free]))
             values = np.unique(exact.arcs.length[(exact.arcs.length >= trivial - 1e-9)
@@ -375,7 +375,7 @@ def _objective_and_bound(problem, model, sol, start: Start, clock, bottleneck, n
     # The bound is for the linear model at this plan's own hop lengths and homes (in which the plan is
     # feasible, its loads being exact there): no plan with these hops, homes and candidate territories costs
     # less. The LP itself when it is small and there is time, else the Lagrangian at the LP's duals.
-    model.refresh_hops(_ids(model, sol.terr))
+    model.refresh_hops(ids_of(model, sol.terr))
     problem = build_problem(model, options, sol.problem.current,
                             (np.flatnonzero(sol.problem.free), sol.terr[sol.problem.free]))
     bound = None

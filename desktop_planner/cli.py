@@ -28,6 +28,15 @@ def version() -> str:
         return __version__
 
 
+MAX_MESSAGE_CHARS = 2000  # a reason on standard error stays readable, whatever the input held
+
+
+def clipped(message: str) -> str:
+    if len(message) <= MAX_MESSAGE_CHARS:
+        return message
+    return message[:MAX_MESSAGE_CHARS] + f"… ({len(message) - MAX_MESSAGE_CHARS:,} more characters)"
+
+
 class UsageError(Exception):
     pass
 
@@ -127,19 +136,25 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
     except BadInput as exc:
-        print(f"desktop-planner: {exc}", file=sys.stderr)
+        print(f"desktop-planner: {clipped(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     from desktop_planner.ui.app import run_app  # Qt is imported only for the GUI
     return run_app(args.project, screenshot=args.screenshot, size=args.size)
 
 
-def _open(path: Path):
+def _open(path: Path, read_only: bool = False):
+    """The project and its plan. A writing command takes the project's writer lock (refused, exit 2, while
+    another process writes it); a reading one opens the file read-only and changes no byte."""
     from desktop_planner.store.opening import ProjectError
     from desktop_planner.store.project import ProjectFile
     try:
-        project = ProjectFile.open(path)
+        project = ProjectFile.open(path, read_only=read_only)
+    except ProjectError as exc:
+        raise BadInput(str(exc)) from None
+    try:
         return project, project.load_plan()
     except ProjectError as exc:
+        project.close()
         raise BadInput(str(exc)) from None
 
 
@@ -173,7 +188,7 @@ def run_demo(args) -> int:
 
 def run_summary(args) -> int:
     from desktop_planner.core.summary import scenario_summary
-    project, plan = _open(args.project)
+    project, plan = _open(args.project, read_only=True)
     with project:
         summary = scenario_summary(plan, _scenario(plan, args.scenario), contiguity=project.contiguity_checker(plan))
     if args.json:
@@ -215,7 +230,7 @@ def format_summary_table(summary: dict) -> str:
 
 def run_export(args) -> int:
     from desktop_planner.io import export
-    project, plan = _open(args.project)
+    project, plan = _open(args.project, read_only=True)
     with project:
         scenario = _scenario(plan, args.scenario)
         try:

@@ -100,7 +100,7 @@ def run_balance(args, bad_input, open_project, pick_scenario) -> int:
         raise bad_input("--into needs a scenario name")
     if args.tolerance is not None and args.tolerance <= 0:
         raise bad_input("--tolerance must be more than 0")
-    project, plan = open_project(args.project)
+    project, plan = open_project(args.project, read_only=bool(args.tradeoff))  # --into writes: the writer lock
     with project:
         tolerance = args.tolerance if args.tolerance is not None else plan.settings.tolerance
         measures = _measures(args, tolerance, bad_input)

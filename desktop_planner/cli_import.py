@@ -24,14 +24,11 @@ def add_parser(sub) -> None:
 
 
 def run_import(args, bad_input) -> int:
-    from desktop_planner.core.account_commands import RefreshAccounts, plan_refresh
     from desktop_planner.core.commands import CommandError
-    from desktop_planner.core.history import History
     from desktop_planner.io.account_import import AccountImportError, read_accounts
     from desktop_planner.io.mapping import MappingError, parse_overrides
     from desktop_planner.io.project_import import plan_from_import
     from desktop_planner.io.table_reader import TableError, open_table
-    from desktop_planner.io.territory_import import alignment_from_csv, territories_from_csv
     from desktop_planner.store.opening import ProjectError
     from desktop_planner.store.project import ProjectFile
 
@@ -56,39 +53,51 @@ def run_import(args, bad_input) -> int:
     print(imported.report())
     if imported.accepted == 0:
         raise bad_input(f"{args.file}: no account could be imported; nothing was changed")
+    created = not args.project.exists()
     try:
-        if args.project.exists():
-            project = ProjectFile.open(args.project)
-            plan = project.load_plan()
-            history = History(plan, project)
-            refresh = plan_refresh(plan, imported.columns, args.remove_missing, imported.fields)
-            history.do(RefreshAccounts(imported.columns, args.remove_missing, source=args.file.name,
-                                       fields=imported.fields))
-            print(f"{args.project}: {len(refresh.added):,} new accounts (unassigned), {len(refresh.updated):,} "
-                  f"updated, {refresh.unchanged:,} unchanged")
-            if len(refresh.missing):
-                what = "removed" if args.remove_missing else "kept (use --remove-missing to remove them)"
-                shown = ", ".join(map(str, refresh.missing[:5].tolist()))
-                print(f"  {len(refresh.missing):,} accounts are not in the file: {what}; e.g. {shown}")
+        if not created:
+            project = ProjectFile.open(args.project)  # the writer lock: refused while another process writes it
         else:
             plan = plan_from_import(imported, name=args.file.stem)
-            project = ProjectFile.create(args.project, plan)
-            plan = project.load_plan()
-            history = History(plan, project)
-            print(f"{args.project}: new project with {imported.accepted:,} accounts")
+            # The accounts and their rejected rows in one transaction (the new file appears whole or not at all).
+            project = ProjectFile.create(args.project, plan, issues=(args.file.name, imported.issues))
         with project:
-            project.record_import_issues(args.file.name, imported.issues)
-            for path, reader in ((args.reps, territories_from_csv), (args.alignment, alignment_from_csv)):
-                if path is None:
-                    continue
-                command, issues = reader(plan, plan.active, path)
-                if command is not None:
-                    history.do(command)
-                project.record_import_issues(path.name, issues)
-                print(f"{path.name}: {command.label if command else 'nothing to apply'}; {len(issues)} rows rejected")
-                for issue in issues[:5]:
-                    print(f"  row {issue.row_number}: {issue.problem}")
+            _import_into(args, project, imported, created)
     except (ProjectError, AccountImportError, CommandError) as exc:
         raise bad_input(str(exc)) from None
     return 0
 
+
+def _import_into(args, project, imported, created: bool) -> None:
+    """The accounts (a refresh of an existing project), then reps and today's alignment: each one command
+    saved in one transaction together with the rows it rejected."""
+    from desktop_planner.core.account_commands import RefreshAccounts, plan_refresh
+    from desktop_planner.core.commands import RecordIssues
+    from desktop_planner.core.history import History
+    from desktop_planner.io.territory_import import alignment_from_csv, territories_from_csv
+
+    plan = project.load_plan()
+    history = History(plan, project)
+    if not created:
+        refresh = plan_refresh(plan, imported.columns, args.remove_missing, imported.fields)
+        history.do(RecordIssues(RefreshAccounts(imported.columns, args.remove_missing, source=args.file.name,
+                                                fields=imported.fields), args.file.name, imported.issues))
+        print(f"{args.project}: {len(refresh.added):,} new accounts (unassigned), {len(refresh.updated):,} "
+              f"updated, {refresh.unchanged:,} unchanged")
+        if len(refresh.missing):
+            what = "removed" if args.remove_missing else "kept (use --remove-missing to remove them)"
+            shown = ", ".join(map(str, refresh.missing[:5].tolist()))
+            print(f"  {len(refresh.missing):,} accounts are not in the file: {what}; e.g. {shown}")
+    else:
+        print(f"{args.project}: new project with {imported.accepted:,} accounts")
+    for path, reader in ((args.reps, territories_from_csv), (args.alignment, alignment_from_csv)):
+        if path is None:
+            continue
+        command, issues = reader(plan, plan.active, path)
+        if command is not None:
+            history.do(RecordIssues(command, path.name, issues))
+        elif issues:
+            project.record_import_issues(path.name, issues)
+        print(f"{path.name}: {command.label if command else 'nothing to apply'}; {len(issues)} rows rejected")
+        for issue in issues[:5]:
+            print(f"  row {issue.row_number}: {issue.problem}")

@@ -38,7 +38,7 @@ def run_render(args, bad_input) -> int:
     if args.out.suffix.lower() not in FORMATS:
         raise bad_input(f"{args.out}: unsupported picture type {args.out.suffix or '(none)'!r}; use .png or .pdf")
     try:
-        project = ProjectFile.open(args.project)
+        project = ProjectFile.open(args.project, read_only=True)  # a picture changes no byte of the project
         with project:
             plan = project.load_plan()
     except ProjectError as exc:

@@ -62,3 +62,21 @@ def test_renders_without_a_display(project, tmp_path):
                           env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert out.stat().st_size > 10_000
+
+
+def _folder_state(folder):
+    import hashlib
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_render_and_screenshot_change_no_byte_of_the_project(qapp, tmp_path):
+    """Issue 13 defect: render and --screenshot wrote into the project (a geometry cache)."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    project = folder / "plan.tplan"
+    ProjectFile.create(project, make_plan(200, 3)).close()
+    before = _folder_state(folder)
+    assert main(["render", str(project), "--out", str(tmp_path / "map.png"), "--size", "400x300"]) == 0
+    assert main([str(project), "--screenshot", str(tmp_path / "window.png"), "--size", "900x600"]) == 0
+    assert (tmp_path / "window.png").stat().st_size > 10_000
+    assert _folder_state(folder) == before

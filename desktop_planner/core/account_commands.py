@@ -140,7 +140,7 @@ class RefreshAccounts(Command):
             if name in self.fields:
                 base[hit] = fresh[source[hit]]
             merged[name] = np.concatenate((base, fresh[new_rows].astype(base.dtype)))
-        start = int(old.ids.max()) + 1 if len(old) else 1
+        start = plan.next_account_id()  # above every id ever used: never one of a removed account
         merged["ids"] = np.concatenate((old.ids[kept], np.arange(start, start + len(new_rows), dtype=np.int64)))
         accounts = Accounts(**merged)
         arrays = {}

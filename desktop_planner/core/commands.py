@@ -55,7 +55,14 @@ class SettingsEffect:
     after: Settings
 
 
-Effect = AssignmentEffect | LockEffect | TerritoryEffect | SettingsEffect
+@dataclass(frozen=True)
+class IssuesEffect:
+    """Rejected rows of an import (objects with row_number, raw, problem), kept with the import they belong to."""
+    source: str
+    issues: tuple
+
+
+Effect = AssignmentEffect | LockEffect | TerritoryEffect | SettingsEffect | IssuesEffect
 
 
 @dataclass
@@ -339,3 +346,24 @@ class Composite(Command):
                 inverse.apply(plan)
             raise
         return Applied(Composite(list(reversed(inverses)), self.label, self.action), effects)
+
+
+class RecordIssues(Command):
+    """An import command together with the rows it rejected: both are saved in one transaction, so a crash never
+    keeps the import without its rejected rows. Undo takes back the import; the rejected rows stay on record
+    (like the audit trail), and redo does not record them twice (it re-applies the inner command only)."""
+
+    def __init__(self, command: Command, source: str, issues) -> None:
+        self.command = command
+        self.source = source
+        self.issues = tuple(issues)
+        self.label = command.label
+        self.action = command.action
+
+    def apply(self, plan: Plan) -> Applied:
+        applied = self.command.apply(plan)
+        self.label = self.command.label  # some commands name themselves when applied
+        effects = list(applied.effects)
+        if self.issues:
+            effects.append(IssuesEffect(self.source, self.issues))
+        return Applied(applied.inverse, effects)

@@ -187,6 +187,9 @@ class Plan:
         self.settings = settings or Settings()
         self.name = name
         self.events = EventBus()
+        # The highest ids ever used (the project file's AUTOINCREMENT high-water marks, set by the store): new
+        # objects get ids above them, so an id is never reused and the audit trail never points at another object.
+        self.id_floor = {"scenarios": 0, "territories": 0, "accounts": 0}
 
     @property
     def active(self) -> Scenario:
@@ -204,7 +207,14 @@ class Plan:
 
     def next_territory_id(self) -> int:
         used = [tid for s in self.scenarios.values() for tid in s.territories]
-        return max(used, default=0) + 1
+        return max(max(used, default=0), self.id_floor["territories"]) + 1
+
+    def next_scenario_id(self) -> int:
+        return max(max(self.scenarios, default=0), self.id_floor["scenarios"]) + 1
+
+    def next_account_id(self) -> int:
+        top = int(self.accounts.ids.max()) if len(self.accounts) else 0
+        return max(top, self.id_floor["accounts"]) + 1
 
     def copy_assignment_state(self) -> dict[int, tuple[np.ndarray, np.ndarray, dict[int, Territory]]]:
         """A deep snapshot of every scenario's mutable state, for equality checks in tests and undo audits."""

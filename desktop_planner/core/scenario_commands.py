@@ -32,7 +32,7 @@ def copy_scenario(plan: Plan, source: Scenario, name: str, notes: str | None = N
     for old, new in mapping.items():
         lut[old] = new
     assignment = np.where(source.assignment >= 0, lut[np.clip(source.assignment, 0, len(lut) - 1)], UNASSIGNED)
-    return Scenario(id=max(plan.scenarios, default=0) + 1, name=name, territories=territories,
+    return Scenario(id=plan.next_scenario_id(), name=name, territories=territories,
                     assignment=assignment.astype(np.int64), locked=source.locked.copy(),
                     created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), based_on=source.id,
                     notes=notes)
@@ -91,27 +91,33 @@ class DeleteScenario(Command):
         return Applied(inverse, [ScenarioEffect(scenario, None)])
 
 
+UNCHANGED = object()  # EditScenario: leave this field as it is (None is a value: notes cleared)
+
+
 class EditScenario(Command):
-    def __init__(self, scenario_id: int, name: str | None = None, notes: str | None = None) -> None:
+    """Rename a scenario or edit its notes. A field left out (UNCHANGED) stays; notes=None clears the notes."""
+
+    def __init__(self, scenario_id: int, name=UNCHANGED, notes=UNCHANGED) -> None:
         self.scenario_id = scenario_id
-        self.name = name
+        self.name = UNCHANGED if name is None else name  # a scenario always has a name: None means unchanged
         self.notes = notes
-        self.label = "Rename scenario" if name is not None else "Edit scenario notes"
+        self.label = "Rename scenario" if self.name is not UNCHANGED else "Edit scenario notes"
         self.action = "scenario"
 
     def apply(self, plan: Plan) -> Applied:
         scenario = plan.scenarios.get(self.scenario_id)
         if scenario is None:
             raise CommandError(f"scenario {self.scenario_id} does not exist")
-        if self.name is not None:
+        if self.name is not UNCHANGED:
             _check_name(plan, self.name, self.scenario_id)
         before = Scenario(scenario.id, scenario.name, {}, np.empty(0), np.empty(0), notes=scenario.notes)
-        inverse = EditScenario(self.scenario_id, name=scenario.name if self.name is not None else None,
-                               notes=scenario.notes if self.notes is not None else None)
+        # The inverse names exactly the fields this edit changes, with their old values (None included).
+        inverse = EditScenario(self.scenario_id, name=scenario.name if self.name is not UNCHANGED else UNCHANGED,
+                               notes=scenario.notes if self.notes is not UNCHANGED else UNCHANGED)
         inverse.label = self.label
-        if self.name is not None:
+        if self.name is not UNCHANGED:
             scenario.name = self.name
-        if self.notes is not None:
+        if self.notes is not UNCHANGED:
             scenario.notes = self.notes
         plan.events.emit(ScenariosChanged(frozenset({self.scenario_id})))
         return Applied(inverse, [ScenarioEffect(before, scenario)])

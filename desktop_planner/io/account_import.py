@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
@@ -23,6 +24,8 @@ from desktop_planner.io.mapping import MappingError, resolve_mapping
 from desktop_planner.io.table_reader import TableError, TableInfo, open_table
 
 MAX_FIELD_CHARS = 5000  # longer is almost always an unclosed quote that swallowed the following lines
+KEPT_FIELD_CHARS = 200  # of a field that long, the part kept with the rejected row
+ANTARCTICA_LAT = -60.0  # south of this, a CRM account is a latitude and longitude swapped, not a research station
 NUMBER_LIMITS = {  # field -> (smallest, largest) accepted
     "potential": (0.0, 1e13),
     "visits_per_year": (0.0, 5000.0),
@@ -91,6 +94,11 @@ class AccountsImport:
         return "\n".join(lines)
 
 
+def _shortened(cells: list[str]) -> list[str]:
+    """The row as kept with its issue: overlong fields cut, with their length."""
+    return [c if len(c) <= MAX_FIELD_CHARS else f"{c[:KEPT_FIELD_CHARS]}…[{len(c):,} characters]" for c in cells]
+
+
 def _raw_line(cells: list[str], delimiter: str | None) -> str:
     out = io.StringIO()
     csv.writer(out, delimiter=delimiter or ",", lineterminator="").writerow(cells)
@@ -156,8 +164,14 @@ def read_accounts(path: str | Path, overrides: dict[str, str] | None = None, enc
         longest = max(map(len, cells))
         if longest > MAX_FIELD_CHARS:
             column = info.header[[len(c) for c in cells].index(longest)]
-            issues.append(ImportIssue(number, _raw_line(cells, info.delimiter)[:2000] + "…",
-                                      f"field {column!r} is {longest:,} characters long (an unclosed quote?)"))
+            issues.append(ImportIssue(number, _raw_line(_shortened(cells), info.delimiter),
+                                      f"field {column[:40]!r} is {longest:,} characters long (the most is "
+                                      f"{MAX_FIELD_CHARS:,}; an unclosed quote?)"))
+            continue
+        if any("\x00" in c for c in cells):
+            column = info.header[[("\x00" in c) for c in cells].index(True)]
+            issues.append(ImportIssue(number, _raw_line([c.replace("\x00", "\\0") for c in cells], info.delimiter),
+                                      f"field {column[:40]!r} holds a NUL byte (binary data, not text)"))
             continue
         good.append(cells)
         numbers.append(number)
@@ -187,7 +201,8 @@ def _check(result: AccountsImport, good: list[list[str]], decimal_comma: bool) -
         for i in np.flatnonzero(mask):
             problems[int(i)].append(message(i))
 
-    ids = np.array([v.strip() for v in column["external_id"]], dtype=object)
+    # Unicode NFC: an id typed with a composed or a decomposed accent is one account, not two.
+    ids = np.array([unicodedata.normalize("NFC", v.strip()) for v in column["external_id"]], dtype=object)
     flag(ids == "", lambda i: "missing account id")
     duplicated = pd.Series(ids, dtype=object).duplicated(keep="first").to_numpy() & (ids != "")
     if duplicated.any():
@@ -216,7 +231,10 @@ def _check(result: AccountsImport, good: list[list[str]], decimal_comma: bool) -
     flag(bad_lat, lambda i: f"latitude {lat[i]:g} is outside -90 to 90")
     flag(bad_lon, lambda i: f"longitude {lon[i]:g} is outside -180 to 180")
     flag((lat == 0) & (lon == 0), lambda i: "coordinates 0, 0 (a placeholder, not a location)")
-    has_position = ~np.isnan(lat) & ~np.isnan(lon) & ~bad_lat & ~bad_lon & ~((lat == 0) & (lon == 0))
+    swapped = ~np.isnan(lat) & ~np.isnan(lon) & (lat < ANTARCTICA_LAT) & (np.abs(lon) <= 90)
+    flag(swapped, lambda i: f"latitude {lat[i]:g} is in Antarctica: latitude and longitude look swapped (swap the "
+                            f"columns, or map them with --map)")
+    has_position = ~np.isnan(lat) & ~np.isnan(lon) & ~bad_lat & ~bad_lon & ~((lat == 0) & (lon == 0)) & ~swapped
 
     texts = {name: _text(column.get(name), n) for name in TEXT_FIELDS}
     approximate = np.zeros(n, dtype=bool)

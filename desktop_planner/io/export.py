@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import sqlite3
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -19,7 +20,9 @@ from desktop_planner.core.measures import MEASURES
 from desktop_planner.core.model import Plan, Scenario
 from desktop_planner.core.summary import SUMMARY_DEVIATIONS, scenario_summary
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_TRIGGERS = ("=", "@", "\t", "\r")  # always run (or shown as a formula) by a spreadsheet
+SIGNS = ("+", "-")  # run only when what follows is not a number: -123 is a CRM id a re-import must match
+SIGNED_NUMBER = re.compile(r"[+-](\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 class ExportError(Exception):
@@ -27,8 +30,12 @@ class ExportError(Exception):
 
 
 def spreadsheet_safe(value):
-    """Neutralise a text cell a spreadsheet would evaluate (=HYPERLINK(...), +cmd, @SUM...). Numbers pass."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+    """Neutralise a text cell a spreadsheet would evaluate (=HYPERLINK(...), +cmd, -2+3, @SUM...), and only such
+    a cell: numbers, and text such as -123 that is a number, pass unchanged."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_TRIGGERS) or (
+            value.startswith(SIGNS) and len(value) > 1 and not SIGNED_NUMBER.fullmatch(value)):
         return "'" + value
     return value
 

@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import re
 
+SHOWN_COLUMNS = 20  # column names listed in a message; a header of 100,000 columns must not make a 1 MB message
+
+
+def column_list(header, shown: int = SHOWN_COLUMNS) -> str:
+    """Column names for a message: the first `shown`, each cut to 40 characters, then how many more."""
+    names = [h if len(h) <= 40 else h[:40] + "…" for h in list(header)[:shown]]
+    more = len(header) - len(names)
+    return ", ".join(names) + (f", … and {more:,} more" if more > 0 else "")
+
 # Field -> header spellings seen in CRM exports (compared after lower-casing and dropping punctuation).
 FIELD_SYNONYMS: dict[str, tuple[str, ...]] = {
     "external_id": ("id", "account id", "accountid", "account number", "account no", "customer id", "customer number",
@@ -59,7 +68,7 @@ def parse_overrides(items: list[str], header: list[str]) -> dict[str, str]:
         if field not in FIELDS:
             raise MappingError(f"--map {item}: unknown field {field!r} (fields: {', '.join(FIELDS)})")
         if column not in header:
-            raise MappingError(f"--map {item}: the file has no column {column!r} (columns: {', '.join(header)})")
+            raise MappingError(f"--map {item}: the file has no column {column!r} (columns: {column_list(header)})")
         result[field] = column
     return result
 
@@ -75,14 +84,14 @@ def resolve_mapping(header: list[str], overrides: dict[str, str | None] | None =
             mapping.pop(field, None)
             continue
         if column not in header:
-            raise MappingError(f"the file has no column {column!r} (columns: {', '.join(header)})")
+            raise MappingError(f"the file has no column {column!r} (columns: {column_list(header)})")
         for other, col in list(mapping.items()):
             if col == column and other != field:
                 del mapping[other]
         mapping[field] = column
     missing = [f for f in REQUIRED if f not in mapping]
     if missing:
-        raise MappingError(f"no column for the account id (columns: {', '.join(header)}); "
+        raise MappingError(f"no column for the account id (columns: {column_list(header)}); "
                            f"name it with --map COLUMN=external_id")
     if ("lat" in mapping) != ("lon" in mapping):
         have, lack = ("lat", "lon") if "lat" in mapping else ("lon", "lat")

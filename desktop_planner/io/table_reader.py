@@ -19,6 +19,9 @@ from typing import Iterator
 DELIMITERS = (",", ";", "\t", "|")
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "cp1252")
 SAMPLE_BYTES = 256 * 1024
+# Python's csv refuses fields over 128 KB with an error that loses the row. Reading them whole lets the importer
+# reject such a row for its real reason (a field far too long) and keep it; memory is bounded by the file anyway.
+csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
 
 
 class TableError(Exception):

@@ -5,6 +5,7 @@ Both produce commands (applied through the History as one step each) plus the ro
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ from desktop_planner.core.model import Plan, Scenario, Territory
 from desktop_planner.core.palette import territory_palette
 from desktop_planner.io.account_import import AccountImportError, ImportIssue, parse_numbers
 from desktop_planner.io.geocode import locate_us_postcode
-from desktop_planner.io.mapping import normalise
+from desktop_planner.io.mapping import column_list, normalise
 from desktop_planner.io.table_reader import TableError, open_table
 
 REP_FIELDS = {
@@ -47,7 +48,7 @@ def _read(path: str | Path, fields: dict[str, tuple[str, ...]], required: tuple[
                 break
     missing = [f for f in required if f not in columns]
     if missing:
-        raise AccountImportError(f"{path}: no column for {', '.join(missing)} (columns: {', '.join(info.header)})")
+        raise AccountImportError(f"{path}: no column for {', '.join(missing)} (columns: {column_list(info.header)})")
     records, issues = [], []
     for number, cells, _ in rows:
         if not any(c.strip() for c in cells):
@@ -123,14 +124,15 @@ def territories_from_csv(plan: Plan, scenario: Scenario, path: str | Path) -> tu
 def alignment_from_csv(plan: Plan, scenario: Scenario, path: str | Path) -> tuple[Command | None, list[ImportIssue]]:
     """One command putting each listed account into the named territory (territories missing are created)."""
     _, records, issues = _read(path, ALIGNMENT_FIELDS, ("external_id", "territory"))
-    row_of = {v: i for i, v in enumerate(plan.accounts.external_id.tolist())}
+    # Ids compared in Unicode NFC: "Café" typed composed or decomposed is one account.
+    row_of = {unicodedata.normalize("NFC", v): i for i, v in enumerate(plan.accounts.external_id.tolist())}
     by_name = {t.name: t.id for t in scenario.territories.values()}
     next_id = plan.next_territory_id()
     palette = territory_palette(len(by_name) + 64)
     new_territories: list[Command] = []
     rows, targets, seen = [], [], {}
     for number, cells, r in records:
-        account, territory = r["external_id"], r["territory"]
+        account, territory = unicodedata.normalize("NFC", r["external_id"]), r["territory"]
         if account not in row_of:
             issues.append(ImportIssue(number, ",".join(cells), f"account id {account!r} is not in the project"))
             continue

@@ -12,6 +12,15 @@ from desktop_planner.core.model import UNASSIGNED, Accounts, Plan
 COLUMNS = ("id", "external_id") + UPDATABLE
 
 
+class FileOutOfStep(Exception):
+    """A write touched fewer rows than it meant to: the file does not hold what the plan says it holds."""
+
+
+def expect(cursor: sqlite3.Cursor, wanted: int, what: str) -> None:
+    if cursor.rowcount != wanted:
+        raise FileOutOfStep(f"{what}: {cursor.rowcount} rows written where {wanted} were meant")
+
+
 def _values(accounts: Accounts, rows: np.ndarray) -> list[tuple]:
     columns = [accounts.ids[rows].tolist(), accounts.external_id[rows].tolist()]
     for name in UPDATABLE:
@@ -32,7 +41,8 @@ def _changed(before: Accounts, after: Accounts, rows_before: np.ndarray, rows_af
 
 
 def write_accounts_change(conn: sqlite3.Connection, plan: Plan, effect: AccountsEffect, log) -> None:
-    """Apply the difference between the two tables; `log(account_ids)` records them in `changes`."""
+    """Apply the difference between the two tables; `log(account_ids, external_ids)` records them in `changes`.
+    Removing or updating an account that is not in the file is an error (FileOutOfStep), not a silent no-op."""
     before, after = effect.before, effect.after
     removed = np.setdiff1d(before.ids, after.ids)
     in_before = np.isin(after.ids, before.ids)  # integer ids: numpy sorts, fast
@@ -43,19 +53,27 @@ def write_accounts_change(conn: sqlite3.Connection, plan: Plan, effect: Accounts
     updated_rows = _changed(before, after, common_before, common_after)
     removed_ids = [(int(i),) for i in removed.tolist()]
     conn.executemany("DELETE FROM assignments WHERE account_id = ?", removed_ids)
-    conn.executemany("DELETE FROM accounts WHERE id = ?", removed_ids)
+    expect(conn.executemany("DELETE FROM accounts WHERE id = ?", removed_ids), len(removed_ids), "removed accounts")
     placeholders = ", ".join("?" * len(COLUMNS))
     conn.executemany(f"INSERT INTO accounts ({', '.join(COLUMNS)}) VALUES ({placeholders})",
                      _values(after, added_rows))
     assignments = ", ".join(f"{c} = ?" for c in COLUMNS[1:])
-    conn.executemany(f"UPDATE accounts SET {assignments} WHERE id = ?",
-                     [row[1:] + row[:1] for row in _values(after, updated_rows)])
+    expect(conn.executemany(f"UPDATE accounts SET {assignments} WHERE id = ?",
+                            [row[1:] + row[:1] for row in _values(after, updated_rows)]),
+           len(updated_rows), "updated accounts")
     for sid, scenario in plan.scenarios.items():
         territory = scenario.assignment[added_rows]
+        # Upserted: a stray row of a scenario for this id (written by another tool) is overwritten, not kept.
         conn.executemany(
-            "INSERT INTO assignments (scenario_id, account_id, territory_id, locked) VALUES (?, ?, ?, ?)",
+            "INSERT INTO assignments (scenario_id, account_id, territory_id, locked) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (scenario_id, account_id) DO UPDATE SET territory_id = excluded.territory_id, "
+            "locked = excluded.locked",
             zip([sid] * len(added_rows), after.ids[added_rows].tolist(),
                 [None if t == UNASSIGNED else t for t in territory.tolist()],
                 scenario.locked[added_rows].astype(int).tolist()))
+    removed_rows = np.searchsorted(before.ids, removed) if np.all(np.diff(before.ids) > 0) \
+        else np.array([before.index_of_id(i) for i in removed.tolist()], dtype=np.int64)
     log([int(i) for i in after.ids[added_rows].tolist()] + [int(i) for i in after.ids[updated_rows].tolist()]
-        + [int(i) for i in removed.tolist()])
+        + [int(i) for i in removed.tolist()],
+        after.external_id[added_rows].tolist() + after.external_id[updated_rows].tolist()
+        + before.external_id[removed_rows.astype(np.int64)].tolist())

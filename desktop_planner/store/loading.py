@@ -11,6 +11,7 @@ import numpy as np
 
 from desktop_planner.core.model import LAZY_COLUMNS, UNASSIGNED, Accounts, Plan, Scenario, Territory
 from desktop_planner.core.settings import Settings
+from desktop_planner.store.opening import read_only_uri, remove_new_sidecars, sidecars_of
 
 DENSE_NUMBERS = ("lon", "lat", "potential")
 SPARSE_NUMBERS = ("visits_per_year", "visit_minutes")  # mostly NULL: the segment default applies
@@ -48,11 +49,13 @@ def read_text_column(conn: sqlite3.Connection, column: str, n: int) -> np.ndarra
 def _lazy_text_loader(path: Path, column: str, n: int):
     """Reads the column on first use through a connection of its own, so it works after the project closed."""
     def load() -> np.ndarray:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        existed = [p.exists() for p in sidecars_of(path)]
+        conn = sqlite3.connect(read_only_uri(path), uri=True)
         try:
             return read_text_column(conn, column, n)
         finally:
             conn.close()
+            remove_new_sidecars(path, existed)  # reading leaves the folder as it was
     return load
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import sqlite3
 from pathlib import Path
 
-from desktop_planner.store.schema import (APPLICATION_ID, DERIVED_CACHE_DDL, MIGRATIONS, REQUIRED_COLUMNS, SCHEMA_V1,
+from desktop_planner.store.schema import (APPLICATION_ID, DERIVED_CACHE_DDL, MIGRATIONS, REQUIRED_COLUMNS, SCHEMA,
                                           SCHEMA_VERSION)
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -17,8 +18,79 @@ class ProjectError(Exception):
     """A project file cannot be opened or written; the message names the file and the reason."""
 
 
-def check_project_file(path: Path) -> int:
-    """Return the schema version of a valid project file, or raise ProjectError. Reads only."""
+class ProjectDamaged(ProjectError):
+    """The file is an SQLite database whose pages or records are damaged."""
+
+
+# Opening checks the whole file: integrity_check (pages, records and that every index matches its table) up to
+# this size, quick_check (the same without the index comparison, about 3.5 times faster) above it. Measured on
+# a 1M-account project of 133 MB: integrity_check 1.0 s, quick_check 0.29 s, loading the plan 6.5 s. Of 60 copies
+# with one bit flipped, quick_check let 6 through that integrity_check refuses (an index out of step).
+FULL_CHECK_MAX_BYTES = 256 * 1024 * 1024
+MAX_DETAIL = 300  # characters of SQLite's own description of the damage quoted in the message
+
+
+def damaged(path: Path, detail: str) -> ProjectDamaged:
+    """The message for a damaged file: what is wrong, that nothing was changed, and how to get the work back."""
+    detail = " ".join(str(detail).split())
+    if len(detail) > MAX_DETAIL:
+        detail = detail[:MAX_DETAIL] + "…"
+    backups = sorted(path.parent.glob(glob.escape(path.name) + ".*bak"), key=lambda p: p.stat().st_mtime)
+    backup = (f"the backup copy beside it ({backups[-1].name})" if backups else
+              "a backup copy of it, if you have one")
+    return ProjectDamaged(
+        f"{path}: the project file is damaged ({detail}). It was not opened and nothing in it was changed. To "
+        f"recover, open {backup}, or rescue what is still readable into a new file with the sqlite3 tool: "
+        f"sqlite3 \"{path.name}\" .recover | sqlite3 recovered.tplan")
+
+
+def read_only_uri(path: Path) -> str:
+    """A URI that opens the file without writing a byte: `mode=ro`, or `immutable=1` in a folder that cannot be
+    written (SQLite could not create the shared-memory file a WAL database needs there) unless a write-ahead log
+    with committed work lies beside it (immutable would not read it)."""
+    uri = path.resolve().as_uri()
+    wal = Path(f"{path}-wal")
+    has_log = wal.exists() and wal.stat().st_size > 0
+    if not os.access(path.parent, os.W_OK) and not has_log:
+        return f"{uri}?immutable=1"
+    return f"{uri}?mode=ro"
+
+
+def connect_read_only(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(read_only_uri(path), uri=True, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA query_only = 1")
+    conn.execute("PRAGMA busy_timeout = 5000")
+    return conn
+
+
+def sidecars_of(path: Path) -> list[Path]:
+    return [Path(f"{path}{suffix}") for suffix in ("-wal", "-shm")]
+
+
+def remove_new_sidecars(path: Path, existed: list[bool]) -> None:
+    """A read-only connection to a WAL-mode file makes SQLite create empty -wal/-shm files it cannot delete
+    itself; remove the ones a reader created so that reading leaves the folder as it was. Only while no writer
+    holds the project (a writer uses them); holding the writer lock meanwhile so that none starts."""
+    from desktop_planner.store.instance_lock import InstanceLock
+    wal, shm = sidecars_of(path)
+    if existed[0] or not wal.exists() or wal.stat().st_size > 0:
+        return
+    # Holding the lock here: this process is the writer and had no connection using them (one would have
+    # kept the -wal in place).
+    lock = InstanceLock.try_acquire(path, "reader")
+    if lock is None:
+        return  # a writer is at work: the files are its own
+    try:
+        wal.unlink(missing_ok=True)
+        if not existed[1]:
+            shm.unlink(missing_ok=True)
+    finally:
+        lock.release()
+
+
+def check_project_file(path: Path, full: bool = True) -> int:
+    """Return the schema version of a valid, undamaged project file, or raise ProjectError. Reads only.
+    `full=False` leaves out the check of every page (for a file this process has open and checked already)."""
     if not path.exists():
         raise ProjectError(f"{path}: no such file")
     if path.is_dir():
@@ -32,14 +104,17 @@ def check_project_file(path: Path) -> int:
         raise ProjectError(f"{path}: the file is empty, so it is not a desktop_planner project")
     if header != SQLITE_HEADER:
         raise ProjectError(f"{path}: not a desktop_planner project (the file is not an SQLite database)")
-    sidecars = [Path(f"{path}{suffix}") for suffix in ("-wal", "-shm")]
+    sidecars = sidecars_of(path)
     existed = [p.exists() for p in sidecars]
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        conn = connect_read_only(path)
     except sqlite3.Error as exc:
         raise ProjectError(f"{path}: cannot be opened ({exc})") from None
     try:
-        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        try:
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.OperationalError as exc:  # not damage: a lock, a missing shared-memory file, permissions
+            raise ProjectError(f"{path}: cannot be read just now ({exc})") from None
         if "project" not in tables:
             raise ProjectError(f"{path}: an SQLite database, but not a desktop_planner project (it has no "
                                f"'project' table)")
@@ -49,40 +124,40 @@ def check_project_file(path: Path) -> int:
         try:
             version = int(row[0])
         except (TypeError, ValueError):
-            raise ProjectError(f"{path}: damaged project file (schema_version is {row[0]!r})") from None
+            raise damaged(path, f"schema_version is {row[0]!r}") from None
         if version > SCHEMA_VERSION:
             raise ProjectError(f"{path}: written by a newer desktop_planner (schema version {version}; this "
                                f"version reads up to {SCHEMA_VERSION}). Update the app to open it.")
         if version < 1:
-            raise ProjectError(f"{path}: damaged project file (schema_version is {version})")
-        if version == SCHEMA_VERSION:
-            _check_columns(conn, path)
+            raise damaged(path, f"schema_version is {version}")
+        if full:
+            check = "integrity_check" if path.stat().st_size <= FULL_CHECK_MAX_BYTES else "quick_check"
+            problems = [r[0] for r in conn.execute(f"PRAGMA {check}(20)").fetchall()]
+            if problems != ["ok"]:
+                raise damaged(path, "; ".join(map(str, problems)))
+        _check_columns(conn, path)  # the columns of version 1, which every later version keeps
         return version
+    except sqlite3.OperationalError as exc:
+        if "malformed" in str(exc) or "corrupt" in str(exc):
+            raise damaged(path, exc) from None
+        raise ProjectError(f"{path}: cannot be read ({exc})") from None
     except sqlite3.DatabaseError as exc:
-        raise ProjectError(f"{path}: damaged or unreadable project file ({exc})") from None
+        raise damaged(path, exc) from None
+    except (ValueError, OverflowError) as exc:  # text that is not UTF-8, a number out of range: flipped bits
+        raise damaged(path, f"{type(exc).__name__}: {exc}") from None
     finally:
         conn.close()
-        _remove_new_sidecars(sidecars, existed)
-
-
-def _remove_new_sidecars(sidecars: list[Path], existed: list[bool]) -> None:
-    """A read-only look at a WAL-mode file makes SQLite create empty -wal/-shm files it cannot delete itself;
-    remove the ones this check created so that a refused file's folder is left as it was."""
-    wal, shm = sidecars
-    if not existed[0] and wal.exists() and wal.stat().st_size == 0:
-        wal.unlink(missing_ok=True)
-        if not existed[1]:
-            shm.unlink(missing_ok=True)
+        remove_new_sidecars(path, existed)
 
 
 def _check_columns(conn: sqlite3.Connection, path: Path) -> None:
     for table, required in REQUIRED_COLUMNS.items():
         columns = {row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')}
         if not columns:
-            raise ProjectError(f"{path}: damaged project file (table {table!r} is missing)")
+            raise damaged(path, f"table {table!r} is missing")
         missing = required - columns
         if missing:
-            raise ProjectError(f"{path}: damaged project file (table {table!r} lacks {', '.join(sorted(missing))})")
+            raise damaged(path, f"table {table!r} lacks {', '.join(sorted(missing))}")
     # Reading a row of each table surfaces corrupt pages early, before the user starts working.
     for table in REQUIRED_COLUMNS:
         conn.execute(f'SELECT * FROM "{table}" LIMIT 1').fetchall()
@@ -98,7 +173,7 @@ def connect(path: Path) -> sqlite3.Connection:
 
 
 def create_schema(conn: sqlite3.Connection) -> None:
-    conn.executescript(SCHEMA_V1)
+    conn.executescript(SCHEMA)
     conn.execute(DERIVED_CACHE_DDL)
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 

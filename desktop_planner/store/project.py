@@ -2,6 +2,11 @@
 
 `ProjectFile` is the History's persistence sink: each `commit` call is one SQLite transaction holding the
 command's assignment, lock and territory rows together with its rows in `changes`.
+
+A writer (`open(path)`, `create`) holds the project's writer lock until it closes, so a second writer is refused
+with the holder's name; a reader (`open(path, read_only=True)`) takes no lock, opens the file read-only and
+changes no byte. A writer never writes from a stale plan: when the file changed underneath it since it was
+loaded (SQLite's `data_version`, by a process outside the lock such as the sqlite3 tool), the write is refused.
 """
 
 from __future__ import annotations
@@ -13,22 +18,17 @@ from pathlib import Path
 
 import numpy as np
 
-from desktop_planner.core.commands import AssignmentEffect, Effect, LockEffect, SettingsEffect, TerritoryEffect
-from desktop_planner.core.account_commands import AccountsEffect
+from desktop_planner.core.commands import Effect
 from desktop_planner.core.contiguity import ContiguityChecker
-from desktop_planner.core.scenario_commands import ScenarioEffect
-from desktop_planner.core.model import UNASSIGNED, Plan, Scenario, Territory
+from desktop_planner.core.model import Plan
 from desktop_planner.core.settings import Settings
-from desktop_planner.store.account_rows import write_accounts_change
+from desktop_planner.store.change_writer import ChangeWriter, FileOutOfStep, record_issues, write_scenario
 from desktop_planner.store.derived_cache import cached_graph_edges
+from desktop_planner.store.instance_lock import InstanceLock, held_here
 from desktop_planner.store.loading import load_plan
-from desktop_planner.store.opening import (ProjectError, check_project_file, connect, create_schema, migrate,
-                                           replace_atomically)
-from desktop_planner.store.schema import SCHEMA_VERSION
-
-TERRITORY_COLUMNS = ("id", "scenario_id", "name", "color", "rep_name", "home_lon", "home_lat", "capacity_hours",
-                     "region", "locked")
-
+from desktop_planner.store.opening import (ProjectError, check_project_file, connect, connect_read_only, create_schema,
+                                           damaged, migrate, remove_new_sidecars, replace_atomically, sidecars_of)
+from desktop_planner.store.schema import ID_TABLES, SCHEMA_VERSION
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -48,12 +48,47 @@ def _null(value):
     return value
 
 
+class ProjectChanged(ProjectError):
+    """The file was changed by another program since this process loaded it; nothing was written."""
+
+
+# Per project (resolved path): how many commits this process made through any of its connections. A sibling
+# connection of the same process (the worker that caches the account graph) changes `data_version` too; this
+# tells such a change from one made by another process.
+_local_commits: dict[str, int] = {}
+# Projects this process has open read-only (per resolved path, counted). A writer open of the same project in
+# the same process while it does not hold the writer lock (a helper thread of a read-only window) reads only.
+_read_only_opens: dict[str, int] = {}
+# ProjectFiles open in this process per project, read-only or not. Each checked every page when it opened; a
+# helper opening the same file again while one is open (the region worker) skips that second full check.
+_open_here: dict[str, int] = {}
+
+
+def _count(counts: dict[str, int], key: str, step: int) -> None:
+    value = counts.get(key, 0) + step
+    if value > 0:
+        counts[key] = value
+    else:
+        counts.pop(key, None)
+
+
+def _key(path: Path) -> str:
+    return str(path.resolve())
+
+
 class ProjectFile:
-    def __init__(self, path: Path, conn: sqlite3.Connection, backup: Path | None = None) -> None:
+    def __init__(self, path: Path, conn: sqlite3.Connection, backup: Path | None = None, read_only: bool = False,
+                 lock: InstanceLock | None = None, sidecars_existed: list[bool] | None = None) -> None:
         self.path = path
         self.conn = conn
         self.migrated_backup = backup
+        self.read_only = read_only
+        self.lock = lock
+        self._sidecars_existed = sidecars_existed
         self.user = current_user()
+        self._key = _key(path)
+        _count(_open_here, self._key, +1)
+        self._seen = self._state()  # data_version and this process's commits when the plan was last in step
 
     @property
     def db(self):
@@ -64,23 +99,62 @@ class ProjectFile:
 
     # -- opening and creating ----------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: str | Path) -> "ProjectFile":
+    def open(cls, path: str | Path, read_only: bool = False) -> "ProjectFile":
+        """Open for writing (taking the writer lock: ProjectInUse names the holder) or, with read_only, for
+        reading only: no lock, no migration, no cache written, not a byte changed."""
         path = Path(path)
-        version = check_project_file(path)
-        backup = migrate(path, version)
-        try:
-            return cls(path, connect(path), backup)
-        except sqlite3.Error as exc:
-            raise ProjectError(f"{path}: cannot be opened for writing ({exc})") from None
+        if not read_only and path.exists() and _read_only_opens.get(_key(path)) and not held_here(path):
+            read_only = True  # this process shows the project read-only: its helpers do not write it either
+        if read_only:
+            return cls._open_read_only(path)
+        if not path.is_file():
+            check_project_file(path)  # raises with the reason (no such file, a folder)
+        return cls._open_writer(path, full_check=not _open_here.get(_key(path)))
 
     @classmethod
-    def create(cls, path: str | Path, plan: Plan, overwrite: bool = False) -> "ProjectFile":
-        """Write a whole plan as a new project file (atomically: to a temporary file, then renamed)."""
+    def _open_writer(cls, path: Path, full_check: bool) -> "ProjectFile":
+        lock = InstanceLock.acquire(path, current_user())
+        try:
+            version = check_project_file(path, full=full_check)
+            backup = migrate(path, version)
+            try:
+                return cls(path, connect(path), backup, lock=lock)
+            except sqlite3.Error as exc:
+                raise ProjectError(f"{path}: cannot be opened for writing ({exc})") from None
+        except BaseException:
+            lock.release()
+            raise
+
+    @classmethod
+    def _open_read_only(cls, path: Path) -> "ProjectFile":
+        existed = [p.exists() for p in sidecars_of(path)]
+        check_project_file(path, full=not _open_here.get(_key(path)))
+        try:
+            conn = connect_read_only(path)
+        except sqlite3.Error as exc:
+            raise ProjectError(f"{path}: cannot be opened for reading ({exc})") from None
+        _count(_read_only_opens, _key(path), +1)
+        return cls(path, conn, read_only=True, sidecars_existed=existed)
+
+    @classmethod
+    def create(cls, path: str | Path, plan: Plan, overwrite: bool = False, issues=None) -> "ProjectFile":
+        """Write a whole plan as a new project file (atomically: to a temporary file, then renamed), holding the
+        writer lock (a project open elsewhere is not replaced). `issues`: (source, rejected rows) of the import
+        the plan came from, written in the same transaction."""
         path = Path(path)
         if path.exists() and not overwrite:
             raise ProjectError(f"{path}: already exists (choose another name or allow overwriting)")
         if path.is_dir():
             raise ProjectError(f"{path}: is a folder")
+        lock = InstanceLock.acquire(path, current_user())
+        try:
+            cls._write_new(path, plan, issues)
+            return cls._open_writer(path, full_check=False)  # just written whole: no page to doubt
+        finally:
+            lock.release()  # open() took its own count of the lock
+
+    @staticmethod
+    def _write_new(path: Path, plan: Plan, issues) -> None:
         tmp = path.with_name(f".{path.name}.creating")
         if tmp.exists():
             tmp.unlink()
@@ -91,6 +165,8 @@ class ProjectFile:
             create_schema(conn)  # executescript commits on its own
             conn.execute("BEGIN")
             _write_plan(conn, plan)
+            if issues is not None:
+                record_issues(conn, issues[0], issues[1], now_iso())
             conn.execute("COMMIT")
             conn.close()
             replace_atomically(tmp, path)
@@ -100,14 +176,26 @@ class ProjectFile:
         except sqlite3.Error as exc:
             tmp.unlink(missing_ok=True)
             raise ProjectError(f"{path}: cannot be written ({exc})") from None
-        return cls.open(path)
 
     def close(self) -> None:
-        try:
-            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        except sqlite3.Error:
-            pass  # another reader holds the WAL: SQLite checkpoints later
+        if self.conn is None:
+            return
+        if not self.read_only and _open_here.get(self._key, 0) <= 1:
+            # The last connection of this process folds the log into the file. (While another one is open, a
+            # checkpoint here would look to it like a change by another program: SQLite's data_version moves.)
+            try:
+                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error:
+                pass  # another reader holds the WAL: SQLite checkpoints later
         self.conn.close()
+        self.conn = None
+        _count(_open_here, self._key, -1)
+        if self.read_only:
+            _count(_read_only_opens, self._key, -1)
+            remove_new_sidecars(self.path, self._sidecars_existed or [True, True])
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
 
     def __enter__(self) -> "ProjectFile":
         return self
@@ -117,16 +205,47 @@ class ProjectFile:
 
     # -- reading -------------------------------------------------------------------------------------------
     def load_plan(self) -> Plan:
+        """The whole plan, read in one read transaction; the writes that follow are checked against it."""
         try:
-            return load_plan(self.conn, self.path)
+            self.conn.execute("BEGIN")
+            try:
+                self._seen = self._state()
+                plan = load_plan(self.conn, self.path)
+                plan.id_floor.update(self.high_water())
+            finally:
+                self.conn.execute("COMMIT")
+            return plan
+        except sqlite3.OperationalError as exc:
+            if "malformed" in str(exc) or "corrupt" in str(exc):
+                raise damaged(self.path, exc) from None
+            raise ProjectError(f"{self.path}: cannot be read just now ({exc})") from None  # busy, not damaged
         except sqlite3.DatabaseError as exc:
-            raise ProjectError(f"{self.path}: damaged or unreadable project file ({exc})") from None
-        except ValueError as exc:
-            raise ProjectError(f"{self.path}: {exc}") from None
+            raise damaged(self.path, exc) from None
+        except (ValueError, IndexError, KeyError, TypeError, OverflowError) as exc:
+            # A value no project holds (a flipped bit in a record): text that is not UTF-8, a number that is text.
+            raise damaged(self.path, f"{exc}") from None
+
+    def high_water(self) -> dict[str, int]:
+        """The highest id ever given out per table (AUTOINCREMENT), or the highest present in an older file."""
+        marks = {table: 0 for table in ID_TABLES}
+        try:
+            marks.update(dict(self.conn.execute(
+                f"SELECT name, seq FROM sqlite_sequence WHERE name IN ({', '.join('?' * len(ID_TABLES))})",
+                ID_TABLES).fetchall()))
+        except sqlite3.OperationalError:
+            pass  # a version-1 file opened read-only: no sequences
+        for table in ID_TABLES:
+            top = self.conn.execute(f"SELECT MAX(id) FROM {table}").fetchone()[0]
+            marks[table] = max(int(marks[table] or 0), int(top or 0))
+        return marks
 
     def contiguity_checker(self, plan: Plan) -> ContiguityChecker:
-        """A checker whose account graph comes from the file's cache (computed and stored on first use)."""
-        return ContiguityChecker(plan.accounts, cached_graph_edges(self.conn, plan.accounts))
+        """A checker whose account graph comes from the file's cache (computed on first use, and stored only
+        by a writer: reading commands change no byte)."""
+        edges, stored = cached_graph_edges(self.conn, plan.accounts, store=not self.read_only)
+        if stored:
+            self._count_local_commit()
+        return ContiguityChecker(plan.accounts, edges)
 
     def project_value(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM project WHERE key = ?", (key,)).fetchone()
@@ -138,135 +257,88 @@ class ProjectFile:
             self.conn.execute("INSERT OR REPLACE INTO project (key, value) VALUES (?, ?)", (key, value))
 
     def record_import_issues(self, source: str, issues) -> None:
-        """Keep every rejected row with its reason (`export --what issues` writes them out)."""
-        at = now_iso()
+        """Keep every rejected row with its reason (`export --what issues` writes them out). An import's own
+        rejected rows go with the import instead (core.commands.RecordIssues): one transaction for both."""
         with self._transaction():
-            self.conn.executemany(
-                "INSERT INTO import_issues (at, source, row_number, raw, problem) VALUES (?, ?, ?, ?, ?)",
-                ((at, source, i.row_number, i.raw, i.problem) for i in issues))
+            record_issues(self.conn, source, issues, now_iso())
 
     def save_settings(self, settings: Settings) -> None:
-        self.set_project_value("settings", settings.to_json())
+        with self._transaction(plan_based=True):
+            self.conn.execute("INSERT OR REPLACE INTO project (key, value) VALUES (?, ?)",
+                              ("settings", settings.to_json()))
 
     def commit(self, plan: Plan, effects: list[Effect], action: str, label: str) -> None:
         """Persistence sink of the History: all effects of one command in one transaction."""
-        at = now_iso()
-        ids = plan.accounts.ids
-        with self._transaction():
-            step = self.conn.execute("SELECT IFNULL(MAX(step), 0) + 1 FROM changes").fetchone()[0]
-            for effect in effects:
-                if isinstance(effect, AssignmentEffect):
-                    self._write_assignment(effect, ids, at, action, label, step)
-                elif isinstance(effect, LockEffect):
-                    self._write_locks(plan, effect, ids, at, action, label, step)
-                elif isinstance(effect, TerritoryEffect):
-                    self._write_territory(effect, at, action, label, step)
-                elif isinstance(effect, AccountsEffect):
-                    write_accounts_change(self.conn, plan, effect, lambda account_ids: self.conn.executemany(
-                        "INSERT INTO changes (at, account_id, action, user, step, label) VALUES (?, ?, ?, ?, ?, ?)",
-                        ((at, a, action, self.user, step, label) for a in account_ids)))
-                elif isinstance(effect, ScenarioEffect):
-                    self._write_scenario_change(plan, effect)
-                    self.conn.execute(
-                        "INSERT INTO changes (at, scenario_id, action, user, step, label) VALUES (?, ?, ?, ?, ?, ?)",
-                        (at, (effect.after or effect.before).id, action if action in ("undo", "redo") else "scenario",
-                         self.user, step, label))
-                elif isinstance(effect, SettingsEffect):
-                    self.conn.execute("INSERT OR REPLACE INTO project (key, value) VALUES ('settings', ?)",
-                                      (effect.after.to_json(),))
-                    self.conn.execute(
-                        "INSERT INTO changes (at, action, user, step, label) VALUES (?, ?, ?, ?, ?)",
-                        (at, "settings" if action not in ("undo", "redo") else action, self.user, step, label))
-                else:
-                    raise TypeError(f"unknown effect {effect!r}")
-
-    def _write_assignment(self, e: AssignmentEffect, ids, at, action, label, step) -> None:
-        acc = ids[e.accounts].tolist()
-        before = [None if t == UNASSIGNED else t for t in e.before.tolist()]
-        after = [None if t == UNASSIGNED else t for t in e.after.tolist()]
-        self.conn.executemany(
-            "UPDATE assignments SET territory_id = ? WHERE scenario_id = ? AND account_id = ?",
-            zip(after, [e.scenario_id] * len(acc), acc))
-        self.conn.executemany(
-            "INSERT INTO changes (at, scenario_id, account_id, from_territory_id, to_territory_id, action, user,"
-            " step, label) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            ((at, e.scenario_id, a, b, t, action, self.user, step, label) for a, b, t in zip(acc, before, after)))
-
-    def _write_locks(self, plan, e: LockEffect, ids, at, action, label, step) -> None:
-        acc = ids[e.accounts].tolist()
-        locked = e.locked.astype(int).tolist()
-        self.conn.executemany("UPDATE assignments SET locked = ? WHERE scenario_id = ? AND account_id = ?",
-                              zip(locked, [e.scenario_id] * len(acc), acc))
-        territory = plan.scenarios[e.scenario_id].assignment[e.accounts]
-        what = [("lock" if flag else "unlock") if action not in ("undo", "redo") else action for flag in locked]
-        territory = [None if t == UNASSIGNED else t for t in territory.tolist()]
-        self.conn.executemany(
-            "INSERT INTO changes (at, scenario_id, account_id, from_territory_id, to_territory_id, action, user,"
-            " step, label) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            ((at, e.scenario_id, a, t, t, w, self.user, step, label) for a, t, w in zip(acc, territory, what)))
-
-    def _write_territory(self, e: TerritoryEffect, at, action, label, step) -> None:
-        if e.after is None:
-            self.conn.execute("DELETE FROM territories WHERE id = ?", (e.before.id,))
-        else:
-            self.conn.execute(
-                f"INSERT OR REPLACE INTO territories ({', '.join(TERRITORY_COLUMNS)}) "
-                f"VALUES ({', '.join('?' * len(TERRITORY_COLUMNS))})", _territory_row(e.scenario_id, e.after))
-        self.conn.execute(
-            "INSERT INTO changes (at, scenario_id, account_id, from_territory_id, to_territory_id, action, user,"
-            " step, label) VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?)",
-            (at, e.scenario_id, e.before.id if e.before else None, e.after.id if e.after else None,
-             "territory" if action not in ("undo", "redo") else action, self.user, step, label))
-
-    def _write_scenario_change(self, plan: Plan, e) -> None:
-        if e.before is None:
-            write_scenario(self.conn, plan, e.after)
-        elif e.after is None:
-            for table, column in (("assignments", "scenario_id"), ("territories", "scenario_id"),
-                                  ("scenarios", "id")):
-                self.conn.execute(f"DELETE FROM {table} WHERE {column} = ?", (e.before.id,))
-        else:
-            self.conn.execute("UPDATE scenarios SET name = ?, notes = ? WHERE id = ?",
-                              (e.after.name, e.after.notes, e.after.id))
+        with self._transaction(plan_based=True):
+            ChangeWriter(self.conn, plan, effects, action, label, self.user, now_iso()).write()
+        plan.id_floor.update(self.high_water())
 
     def set_active_scenario(self, scenario_id: int) -> None:
         """Which scenario the app shows on opening (a view setting, not an undoable edit)."""
         self.set_project_value("active_scenario", str(scenario_id))
 
-    def _transaction(self):
-        return _Transaction(self.conn, self.path)
+    # -- staleness ----------------------------------------------------------------------------------------
+    def _state(self) -> tuple[int, int]:
+        return self.conn.execute("PRAGMA data_version").fetchone()[0], _local_commits.get(self._key, 0)
+
+    def _count_local_commit(self) -> None:
+        _local_commits[self._key] = _local_commits.get(self._key, 0) + 1
+        self._seen = (self._seen[0], _local_commits[self._key])
+
+    def check_in_step(self) -> None:
+        """Raise ProjectChanged when another process committed to the file since the plan was loaded."""
+        version, local = self._state()
+        if version != self._seen[0] and local == self._seen[1]:
+            raise ProjectChanged(
+                f"{self.path}: the file was changed by another program since it was opened, so the plan shown is "
+                f"out of date; nothing was written. Open the project again to see the current plan, then redo "
+                f"the change.")
+        self._seen = (version, local)
+
+    def _transaction(self, plan_based: bool = False):
+        if self.read_only:
+            raise ProjectError(f"{self.path}: opened read-only; nothing can be written")
+        return _Transaction(self, plan_based)
 
 
 class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK and a ProjectError naming the file."""
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK and a ProjectError naming the file. A write that depends on the
+    loaded plan first checks that the file is still the one the plan was loaded from."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
-        self.conn = conn
-        self.path = path
+    def __init__(self, project: ProjectFile, plan_based: bool) -> None:
+        self.project = project
+        self.conn = project.conn
+        self.path = project.path
+        self.plan_based = plan_based
 
     def __enter__(self):
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise ProjectError(f"{self.path}: cannot write ({exc})") from None
+        if self.plan_based:
+            try:
+                self.project.check_in_step()
+            except ProjectError:
+                self.conn.execute("ROLLBACK")
+                raise
         return self.conn
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         if exc_type is None:
             try:
                 self.conn.execute("COMMIT")
+                self.project._count_local_commit()
                 return False
             except sqlite3.Error as commit_error:
                 exc = commit_error
         self.conn.execute("ROLLBACK")
         if isinstance(exc, sqlite3.Error):
             raise ProjectError(f"{self.path}: the change could not be saved ({exc}); nothing was written") from None
+        if isinstance(exc, FileOutOfStep):
+            raise ProjectChanged(f"{self.path}: the file does not hold what the plan shown says ({exc}); nothing "
+                                 f"was written. Open the project again to see the current plan.") from None
         return False
-
-
-def _territory_row(scenario_id: int, t: Territory) -> tuple:
-    return (t.id, scenario_id, t.name, t.color, t.rep_name, t.home_lon, t.home_lat, t.capacity_hours, t.region,
-            int(t.locked))
 
 
 def _write_plan(conn: sqlite3.Connection, plan: Plan) -> None:
@@ -281,19 +353,7 @@ def _write_plan(conn: sqlite3.Connection, plan: Plan) -> None:
             a.potential.tolist(), _nan_to_none(a.visits_per_year), _nan_to_none(a.visit_minutes),
             a.segment.tolist(), a.industry.tolist(), a.postcode.tolist(), a.attrs.tolist()))
     for scenario in plan.scenarios.values():
-        write_scenario(conn, plan, scenario)
-
-
-def write_scenario(conn: sqlite3.Connection, plan: Plan, scenario: Scenario) -> None:
-    conn.execute("INSERT INTO scenarios (id, name, created_at, based_on, notes) VALUES (?, ?, ?, ?, ?)",
-                 (scenario.id, scenario.name, scenario.created_at or now_iso(), scenario.based_on, scenario.notes))
-    conn.executemany(f"INSERT INTO territories ({', '.join(TERRITORY_COLUMNS)}) "
-                     f"VALUES ({', '.join('?' * len(TERRITORY_COLUMNS))})",
-                     [_territory_row(scenario.id, t) for t in scenario.territories.values()])
-    territory = np.where(scenario.assignment == UNASSIGNED, None, scenario.assignment.astype(object))
-    conn.executemany("INSERT INTO assignments (scenario_id, account_id, territory_id, locked) VALUES (?, ?, ?, ?)",
-                     zip([scenario.id] * len(territory), plan.accounts.ids.tolist(), territory.tolist(),
-                         scenario.locked.astype(int).tolist()))
+        write_scenario(conn, plan, scenario, now_iso())
 
 
 def _nan_to_none(values: np.ndarray) -> list:

@@ -1,11 +1,15 @@
-"""Schema version 1 of the project file (DESIGN.md), and the migrations from older versions."""
+"""The project file's schema (DESIGN.md), version 2, and the migrations from older versions.
+
+Version 2: ids of accounts, scenarios and territories are AUTOINCREMENT (never reused, so an audit row never
+points at a different object), and each audit row also keeps the names as they were when it was written.
+"""
 
 from __future__ import annotations
 
 import sqlite3
 from typing import Callable
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APPLICATION_ID = 0x54504C4E  # "TPLN" in the SQLite header: lets `file` and other tools recognise a project
 
 SCHEMA_V1 = """
@@ -78,6 +82,21 @@ CREATE TABLE import_issues (
 );
 """
 
+AUDIT_NAME_COLUMNS = ("scenario_name", "account_external_id", "from_territory_name", "to_territory_name")
+ID_TABLES = ("accounts", "scenarios", "territories")  # AUTOINCREMENT from version 2 on
+
+
+def _v2(script: str) -> str:
+    for table in ID_TABLES:
+        script = script.replace(f"CREATE TABLE {table} (\n    id INTEGER PRIMARY KEY,",
+                                f"CREATE TABLE {table} (\n    id INTEGER PRIMARY KEY AUTOINCREMENT,")
+    return script.replace("    step INTEGER,\n    label TEXT\n);", "    step INTEGER,\n    label TEXT,\n"
+                          + ",\n".join(f"    {c} TEXT" for c in AUDIT_NAME_COLUMNS) + "\n);")
+
+
+SCHEMA_V2 = _v2(SCHEMA_V1)
+SCHEMA = SCHEMA_V2  # what a new file gets
+
 # Figures derived from the accounts that are slow to compute (the Delaunay graph of a million accounts takes
 # seconds). Each entry carries a fingerprint of the data it was derived from and is ignored when that differs,
 # so a file edited by another tool never shows stale results. Not listed as required: older files lack it.
@@ -96,7 +115,62 @@ REQUIRED_COLUMNS = {
     "import_issues": {"id", "at", "source", "row_number", "raw", "problem"},
 }
 
-# MIGRATIONS[v] upgrades a file from schema version v to v + 1, inside the caller's transaction.
-# Version 1 is the first released schema, so there is nothing to migrate yet; the mechanism (backup, one
-# transaction, version bump) is exercised by the store tests with a test migration.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
+
+
+def _table_ddl(script: str, table: str) -> str:
+    start = script.index(f"CREATE TABLE {table} (")
+    return script[start:script.index(");", start) + 2]
+
+
+def raise_high_water(conn: sqlite3.Connection, table: str, value: int | None) -> None:
+    """Make sure the next AUTOINCREMENT id of `table` is above `value`."""
+    if value is None:
+        return
+    row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)).fetchone()
+    if row is None:
+        conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (table, int(value)))
+    elif int(value) > row[0]:
+        conn.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = ?", (int(value), table))
+
+
+# Every id a version-1 file may still mention somewhere (the audit trail, stray rows), per table: the new
+# high-water mark is above all of them, so no old audit row ever names a new object.
+ID_MENTIONS = {
+    "accounts": ("SELECT MAX(id) FROM accounts", "SELECT MAX(account_id) FROM assignments",
+                 "SELECT MAX(account_id) FROM changes"),
+    "scenarios": ("SELECT MAX(id) FROM scenarios", "SELECT MAX(based_on) FROM scenarios",
+                  "SELECT MAX(scenario_id) FROM assignments", "SELECT MAX(scenario_id) FROM changes",
+                  "SELECT MAX(scenario_id) FROM territories"),
+    "territories": ("SELECT MAX(id) FROM territories", "SELECT MAX(territory_id) FROM assignments",
+                    "SELECT MAX(from_territory_id) FROM changes", "SELECT MAX(to_territory_id) FROM changes"),
+}
+
+
+def _v1_to_v2(conn: sqlite3.Connection) -> None:
+    """Rebuild accounts, scenarios and territories with AUTOINCREMENT ids (SQLite cannot add it in place), keep
+    any extra columns a user added, set each high-water mark above every id the file mentions, and add the
+    audit trail's name columns."""
+    for table in ID_TABLES:
+        old_columns = [(r[1], r[2]) for r in conn.execute(f'PRAGMA table_info("{table}")')]
+        conn.execute(_table_ddl(SCHEMA_V2, table).replace(f"CREATE TABLE {table} (", f"CREATE TABLE {table}_v2 ("))
+        new_names = {r[1] for r in conn.execute(f'PRAGMA table_info("{table}_v2")')}
+        for name, kind in old_columns:
+            if name not in new_names:
+                quoted = name.replace('"', '""')
+                conn.execute(f'ALTER TABLE "{table}_v2" ADD COLUMN "{quoted}" {kind}')
+        names = ", ".join('"' + name.replace('"', '""') + '"' for name, _ in old_columns)
+        conn.execute(f'INSERT INTO "{table}_v2" ({names}) SELECT {names} FROM "{table}"')
+        conn.execute(f'DROP TABLE "{table}"')
+        conn.execute(f'ALTER TABLE "{table}_v2" RENAME TO "{table}"')
+    have = {r[1] for r in conn.execute("PRAGMA table_info(changes)")}
+    for column in ("step", "label") + AUDIT_NAME_COLUMNS:
+        if column not in have:
+            conn.execute(f"ALTER TABLE changes ADD COLUMN {column} {'INTEGER' if column == 'step' else 'TEXT'}")
+    for table, queries in ID_MENTIONS.items():
+        values = [conn.execute(q).fetchone()[0] for q in queries]
+        raise_high_water(conn, table, max((int(v) for v in values if isinstance(v, int)), default=None))
+
+
+# MIGRATIONS[v] upgrades a file from schema version v to v + 1, inside the caller's transaction (after a backup
+# copy has been written beside the file).
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2}

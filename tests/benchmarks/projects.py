@@ -13,6 +13,7 @@ from pathlib import Path
 
 from desktop_planner.io.demo import build_demo_plan
 from desktop_planner.store.project import ProjectFile
+from desktop_planner.store.schema import SCHEMA_VERSION
 
 CACHE = Path(tempfile.gettempdir()) / "desktop_planner_bench"
 _work: Path | None = None
@@ -29,8 +30,17 @@ def _work_folder() -> Path:
 def bench_project(accounts: int, territories: int, region: str = "us", seed: int = 1) -> Path:
     """A fresh copy of a demo project of that size (built once per machine; the generator is deterministic)."""
     CACHE.mkdir(exist_ok=True)
-    name = f"demo_{region}_{accounts}_{territories}_{seed}.tplan"
+    name = f"demo_{region}_{accounts}_{territories}_{seed}_v{SCHEMA_VERSION}.tplan"
     pristine = CACHE / name
+    stem = f"demo_{region}_{accounts}_{territories}_{seed}"
+    older = sorted([*CACHE.glob(f"{stem}.tplan"), *CACHE.glob(f"{stem}_v*.tplan")])
+    if not pristine.exists() and older:
+        # Built for an older schema: migrated once here, not on every working copy's first open (~8 s at 1M).
+        print(f"   (migrating {older[-1].name} to schema {SCHEMA_VERSION} once)", flush=True)
+        shutil.copyfile(older[-1], pristine)
+        ProjectFile.open(pristine).close()
+        for backup in CACHE.glob(f"{pristine.name}*.bak"):
+            backup.unlink()
     if not pristine.exists():
         print(f"   (building {name} once)", flush=True)
         plan = build_demo_plan(accounts, territories, seed=seed, region=region)

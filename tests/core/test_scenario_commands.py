@@ -60,3 +60,20 @@ def test_refusals(plan):
         history.do(AddScenario(copy_scenario(plan, plan.active, "B")))
     with pytest.raises(CommandError, match="needs a name"):
         history.do(EditScenario(2, name=" "))
+
+
+def test_undo_of_notes_on_a_scenario_without_notes_clears_them():
+    """Issue 13 defect: the inverse passed notes=None, which meant "unchanged", so undo left the notes."""
+    plan = make_plan(n=20)
+    assert plan.active.notes is None
+    history = History(plan)
+    history.do(EditScenario(plan.active.id, notes="keep the east together"))
+    assert plan.active.notes == "keep the east together"
+    history.undo()
+    assert plan.active.notes is None
+    history.redo()
+    assert plan.active.notes == "keep the east together"
+    history.do(EditScenario(plan.active.id, name="Renamed"))  # a rename leaves the notes alone
+    assert plan.active.notes == "keep the east together" and plan.active.name == "Renamed"
+    history.undo()
+    assert plan.active.name == "Current plan" and plan.active.notes == "keep the east together"

@@ -81,14 +81,17 @@ def test_create_refuses_to_overwrite(tmp_path, plan):
         ProjectFile.create(path, plan)
 
 
-def test_schema_is_exactly_design_v1(tmp_path, plan):
+def test_schema_is_exactly_design_v2(tmp_path, plan):
     path = tmp_path / "p.tplan"
     with ProjectFile.create(path, plan) as project:
         assert project.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         for table, columns in schema.REQUIRED_COLUMNS.items():
             have = {row[1] for row in project.conn.execute(f"PRAGMA table_info({table})")}
             assert columns <= have
-        assert project.project_value("schema_version") == "1"
+        assert project.project_value("schema_version") == str(schema.SCHEMA_VERSION) == "2"
+        for table in ("accounts", "scenarios", "territories"):  # ids never reused
+            sql = project.conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0]
+            assert "AUTOINCREMENT" in sql
         pk = [r[1] for r in project.conn.execute("PRAGMA table_info(assignments)") if r[5]]
         assert pk == ["scenario_id", "account_id"]
 
@@ -101,13 +104,14 @@ def test_older_version_is_migrated_after_a_backup(tmp_path, plan, monkeypatch):
 
     def add_column(conn):
         conn.execute("ALTER TABLE territories ADD COLUMN quota REAL")
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(schema.MIGRATIONS, 1, add_column)
-    monkeypatch.setattr("desktop_planner.store.opening.SCHEMA_VERSION", 2)
+    now = schema.SCHEMA_VERSION
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", now + 1)
+    monkeypatch.setitem(schema.MIGRATIONS, now, add_column)
+    monkeypatch.setattr("desktop_planner.store.opening.SCHEMA_VERSION", now + 1)
     monkeypatch.setattr("desktop_planner.store.opening.MIGRATIONS", schema.MIGRATIONS)
     with ProjectFile.open(path) as project:
-        assert project.migrated_backup == tmp_path / "old.tplan.v1.bak"
-        assert project.project_value("schema_version") == "2"
+        assert project.migrated_backup == tmp_path / f"old.tplan.v{now}.bak"
+        assert project.project_value("schema_version") == str(now + 1)
         assert "quota" in {r[1] for r in project.conn.execute("PRAGMA table_info(territories)")}
     assert digest(project.migrated_backup) == original
 
@@ -119,10 +123,11 @@ def test_failed_migration_leaves_file_as_it_was(tmp_path, plan, monkeypatch):
     def broken(conn):
         conn.execute("ALTER TABLE territories ADD COLUMN quota REAL")
         raise RuntimeError("step failed")
-    monkeypatch.setattr("desktop_planner.store.opening.SCHEMA_VERSION", 2)
-    monkeypatch.setattr("desktop_planner.store.opening.MIGRATIONS", {1: broken})
-    with pytest.raises(ProjectError, match="upgrading from schema version 1 failed"):
+    now = schema.SCHEMA_VERSION
+    monkeypatch.setattr("desktop_planner.store.opening.SCHEMA_VERSION", now + 1)
+    monkeypatch.setattr("desktop_planner.store.opening.MIGRATIONS", {now: broken})
+    with pytest.raises(ProjectError, match=f"upgrading from schema version {now} failed"):
         ProjectFile.open(path)
     conn = sqlite3.connect(path)
     assert "quota" not in {r[1] for r in conn.execute("PRAGMA table_info(territories)")}
-    assert conn.execute("SELECT value FROM project WHERE key='schema_version'").fetchone()[0] == "1"
+    assert conn.execute("SELECT value FROM project WHERE key='schema_version'").fetchone()[0] == str(now)

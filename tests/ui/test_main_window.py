@@ -422,9 +422,6 @@ def test_escape_ends_a_stroke_and_the_selection(window, qtbot):
 def test_project_open_elsewhere_opens_read_only_and_refuses_changes(qtbot, tmp_path, monkeypatch):
     """A second instance is told who holds the project, may open it read-only, and nothing it does is saved."""
     import json
-    import socket
-    import subprocess
-    import sys
 
     from PySide6.QtWidgets import QMessageBox
 
@@ -433,12 +430,12 @@ def test_project_open_elsewhere_opens_read_only_and_refuses_changes(qtbot, tmp_p
     from desktop_planner.store.project import ProjectFile
     from desktop_planner.ui.window.main_window import MainWindow
     from tests.conftest import make_plan
+    from tests.store.test_instance_lock import hold_in_another_process
 
     path = tmp_path / "shared.tplan"
     ProjectFile.create(path, make_plan(n=30)).close()
-    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    holder = hold_in_another_process(path)  # another instance, as user "ann", holding the writer lock
     try:
-        lock_path(path).write_text(json.dumps({"pid": holder.pid, "host": socket.gethostname(), "user": "ann"}))
         asked = []
         monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.Yes)
         errors = []

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QLabel, QLis
                                QVBoxLayout, QWizard, QWizardPage)
 
 from desktop_planner.core.account_commands import RefreshAccounts, RefreshSummary, plan_refresh
+from desktop_planner.core.commands import RecordIssues
 from desktop_planner.core.model import Plan
 from desktop_planner.io.account_import import AccountImportError, AccountsImport, ImportCancelled, read_accounts
 from desktop_planner.io.export import ExportError, export_issues
@@ -289,13 +290,14 @@ class ImportAccountsWizard(QWizard):
         source = result.info.path.name
         change = None if self.change is None else replace(self.change, removed=remove_missing)
         if change is not None:
-            if not self.controller.do(RefreshAccounts(result.columns, remove_missing, source=source,
-                                                      fields=result.fields)):
+            # The refresh and its rejected rows in one transaction: a crash never keeps one without the other.
+            refresh = RefreshAccounts(result.columns, remove_missing, source=source, fields=result.fields)
+            if not self.controller.do(RecordIssues(refresh, source, result.issues)):
                 return False
-        if self.session.project is not None:
+        elif self.session.project is not None:  # nothing to import: only the rejected rows are kept
             try:
                 self.session.project.record_import_issues(source, result.issues)
-            except ProjectError as exc:  # the refresh itself is saved; only the list of rejected rows is not
+            except ProjectError as exc:
                 self.report_error(str(exc))
         self.outcome = self._describe(change)
         if change is not None and len(change.added):

@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox
 
+from desktop_planner.core.commands import RecordIssues
 from desktop_planner.io.account_import import AccountImportError
 from desktop_planner.io.export import ExportError, export_changes, export_issues, export_summary
 from desktop_planner.io.mbtiles import MBTilesError
@@ -92,16 +93,18 @@ def import_commands(window, title: str, reader) -> None:
     except AccountImportError as exc:
         window.show_error(str(exc))
         return
-    if command is not None and not window.controller.do(command):
-        return  # refused: the controller has said why, and nothing was recorded
+    if command is not None:
+        # The import and the rows it rejected are saved in one transaction (a crash keeps both or neither).
+        if not window.controller.do(RecordIssues(command, Path(path).name, issues)):
+            return  # refused: the controller has said why, and nothing was recorded
+    elif issues and session.project is not None and not session.read_only:
+        try:
+            session.project.record_import_issues(Path(path).name, issues)
+        except ProjectError as exc:
+            window.show_error(str(exc))
     lines = [f"{command.label}: done (Edit > Undo takes it back)." if command else
              f"{Path(path).name}: nothing to apply."]
     if issues:
-        try:
-            if session.project is not None:
-                session.project.record_import_issues(Path(path).name, issues)
-        except ProjectError as exc:
-            window.show_error(str(exc))
         lines.append(f"{len(issues):,} rows were rejected:")
         lines += [f"  row {i.row_number}: {i.problem}" for i in issues[:SHOWN_PROBLEMS]]
         if len(issues) > SHOWN_PROBLEMS:

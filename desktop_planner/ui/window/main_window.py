@@ -202,7 +202,7 @@ class MainWindow(QMainWindow):
         path = Path(path)
         lock = None if read_only else InstanceLock.acquire(path, current_user())
         try:
-            project = ProjectFile.open(path)
+            project = ProjectFile.open(path, read_only=read_only)
             try:
                 plan = project.load_plan()
             except ProjectError:

@@ -1,0 +1,177 @@
+"""Writing one command's effects as row-level SQL, inside the caller's transaction.
+
+Every write says how many rows it means to touch and checks that it did: an edit of a territory that is not in
+the file, or a delete of a scenario that is gone, is an error (the transaction is rolled back) rather than a
+statement that silently does nothing. Assignment rows are upserted, so an account without a row in a scenario
+(a file written by another tool) still gets its edit. Each audit row keeps the names of the scenario, account
+and territories as they were when it was written.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+
+from desktop_planner.core.account_commands import AccountsEffect
+from desktop_planner.core.commands import (AssignmentEffect, Effect, IssuesEffect, LockEffect, SettingsEffect,
+                                           TerritoryEffect)
+from desktop_planner.core.model import UNASSIGNED, Plan, Scenario, Territory
+from desktop_planner.core.scenario_commands import ScenarioEffect
+from desktop_planner.store.account_rows import FileOutOfStep, expect, write_accounts_change
+
+TERRITORY_COLUMNS = ("id", "scenario_id", "name", "color", "rep_name", "home_lon", "home_lat", "capacity_hours",
+                     "region", "locked")
+CHANGE_COLUMNS = ("at", "scenario_id", "account_id", "from_territory_id", "to_territory_id", "action", "user", "step",
+                  "label", "scenario_name", "account_external_id", "from_territory_name", "to_territory_name")
+INSERT_CHANGE = (f"INSERT INTO changes ({', '.join(CHANGE_COLUMNS)}) "
+                 f"VALUES ({', '.join('?' * len(CHANGE_COLUMNS))})")
+UPSERT_TERRITORY = ("INSERT INTO assignments (scenario_id, account_id, territory_id, locked) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (scenario_id, account_id) DO UPDATE SET territory_id = excluded.territory_id")
+UPSERT_LOCK = ("INSERT INTO assignments (scenario_id, account_id, territory_id, locked) VALUES (?, ?, ?, ?) "
+               "ON CONFLICT (scenario_id, account_id) DO UPDATE SET locked = excluded.locked")
+
+
+expect_rows = expect
+__all__ = ["ChangeWriter", "FileOutOfStep", "record_issues", "territory_row", "write_scenario"]
+
+
+def _none(values) -> list:
+    return [None if t == UNASSIGNED else int(t) for t in values]
+
+
+class ChangeWriter:
+    """Writes the effects of one command (one `step` of the audit trail)."""
+
+    def __init__(self, conn: sqlite3.Connection, plan: Plan, effects: list[Effect], action: str, label: str,
+                 user: str, at: str) -> None:
+        self.conn, self.plan, self.effects = conn, plan, effects
+        self.action, self.label, self.user, self.at = action, label, user, at
+        self.step = conn.execute("SELECT IFNULL(MAX(step), 0) + 1 FROM changes").fetchone()[0]
+        # Names as they are now, plus those of objects this very command removes from the plan.
+        self.territory_names = {tid: t.name for s in plan.scenarios.values() for tid, t in s.territories.items()}
+        self.scenario_names = {sid: s.name for sid, s in plan.scenarios.items()}
+        for e in effects:
+            if isinstance(e, TerritoryEffect):
+                for t in (e.before, e.after):
+                    if t is not None:
+                        self.territory_names.setdefault(t.id, t.name)
+            elif isinstance(e, ScenarioEffect):
+                for s in (e.before, e.after):
+                    if s is not None:
+                        self.scenario_names.setdefault(s.id, s.name)
+                for tid, t in (e.before.territories.items() if e.before is not None else ()):
+                    self.territory_names.setdefault(tid, t.name)
+
+    def _what(self, kind: str) -> str:
+        return kind if self.action not in ("undo", "redo") else self.action
+
+    def _log(self, rows) -> None:
+        """rows: (scenario_id, account_id, account_external_id, from_id, to_id, action)."""
+        self.conn.executemany(INSERT_CHANGE, (
+            (self.at, sid, acc, b, t, what, self.user, self.step, self.label, self.scenario_names.get(sid), ext,
+             self.territory_names.get(b), self.territory_names.get(t)) for sid, acc, ext, b, t, what in rows))
+
+    def write(self) -> None:
+        for effect in self.effects:
+            if isinstance(effect, AssignmentEffect):
+                self._assignment(effect)
+            elif isinstance(effect, LockEffect):
+                self._locks(effect)
+            elif isinstance(effect, TerritoryEffect):
+                self._territory(effect)
+            elif isinstance(effect, AccountsEffect):
+                write_accounts_change(self.conn, self.plan, effect, self._log_accounts)
+            elif isinstance(effect, ScenarioEffect):
+                self._scenario(effect)
+            elif isinstance(effect, SettingsEffect):
+                self.conn.execute("INSERT OR REPLACE INTO project (key, value) VALUES ('settings', ?)",
+                                  (effect.after.to_json(),))
+                self._log([(None, None, None, None, None, self._what("settings"))])
+            elif isinstance(effect, IssuesEffect):
+                record_issues(self.conn, effect.source, effect.issues, self.at)
+            else:
+                raise TypeError(f"unknown effect {effect!r}")
+
+    def _external_ids(self, rows: np.ndarray) -> list:
+        return self.plan.accounts.external_id[rows].tolist()
+
+    def _log_accounts(self, account_ids: list[int], external_ids: list) -> None:
+        self._log((None, a, x, None, None, self.action) for a, x in zip(account_ids, external_ids))
+
+    def _assignment(self, e: AssignmentEffect) -> None:
+        ids = self.plan.accounts.ids
+        acc = ids[e.accounts].tolist()
+        before, after = _none(e.before.tolist()), _none(e.after.tolist())
+        locked = self.plan.scenarios[e.scenario_id].locked[e.accounts].astype(int).tolist() \
+            if e.scenario_id in self.plan.scenarios else [0] * len(acc)
+        cursor = self.conn.executemany(UPSERT_TERRITORY, zip([e.scenario_id] * len(acc), acc, after, locked))
+        expect_rows(cursor, len(acc), f"assignments of scenario {e.scenario_id}")
+        self._log(zip([e.scenario_id] * len(acc), acc, self._external_ids(e.accounts), before, after,
+                      [self.action] * len(acc)))
+
+    def _locks(self, e: LockEffect) -> None:
+        acc = self.plan.accounts.ids[e.accounts].tolist()
+        locked = e.locked.astype(int).tolist()
+        territory = _none(self.plan.scenarios[e.scenario_id].assignment[e.accounts].tolist())
+        cursor = self.conn.executemany(UPSERT_LOCK, zip([e.scenario_id] * len(acc), acc, territory, locked))
+        expect_rows(cursor, len(acc), f"locks of scenario {e.scenario_id}")
+        what = [self._what("lock" if flag else "unlock") for flag in locked]
+        self._log(zip([e.scenario_id] * len(acc), acc, self._external_ids(e.accounts), territory, territory, what))
+
+    def _territory(self, e: TerritoryEffect) -> None:
+        if e.before is None:  # added: a plain INSERT, so an id already in the file is an error, not a takeover
+            self.conn.execute(f"INSERT INTO territories ({', '.join(TERRITORY_COLUMNS)}) "
+                              f"VALUES ({', '.join('?' * len(TERRITORY_COLUMNS))})",
+                              territory_row(e.scenario_id, e.after))
+        elif e.after is None:
+            cursor = self.conn.execute("DELETE FROM territories WHERE id = ? AND scenario_id = ?",
+                                       (e.before.id, e.scenario_id))
+            expect_rows(cursor, 1, f"territory {e.before.name!r}")
+        else:
+            columns = TERRITORY_COLUMNS[2:]
+            cursor = self.conn.execute(
+                f"UPDATE territories SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ? AND scenario_id = ?",
+                territory_row(e.scenario_id, e.after)[2:] + (e.after.id, e.scenario_id))
+            expect_rows(cursor, 1, f"territory {e.before.name!r}")
+        self._log([(e.scenario_id, None, None, e.before.id if e.before else None, e.after.id if e.after else None,
+                    self._what("territory"))])
+
+    def _scenario(self, e: ScenarioEffect) -> None:
+        if e.before is None:
+            write_scenario(self.conn, self.plan, e.after, self.at)
+        elif e.after is None:
+            cursor = self.conn.execute("DELETE FROM scenarios WHERE id = ?", (e.before.id,))
+            expect_rows(cursor, 1, f"scenario {e.before.name!r}")
+            self.conn.execute("DELETE FROM territories WHERE scenario_id = ?", (e.before.id,))
+            self.conn.execute("DELETE FROM assignments WHERE scenario_id = ?", (e.before.id,))
+        else:
+            cursor = self.conn.execute("UPDATE scenarios SET name = ?, notes = ? WHERE id = ?",
+                                       (e.after.name, e.after.notes, e.after.id))
+            expect_rows(cursor, 1, f"scenario {e.before.name!r}")
+        self._log([((e.after or e.before).id, None, None, None, None, self._what("scenario"))])
+
+
+def record_issues(conn: sqlite3.Connection, source: str, issues, at: str) -> None:
+    conn.executemany("INSERT INTO import_issues (at, source, row_number, raw, problem) VALUES (?, ?, ?, ?, ?)",
+                     ((at, source, i.row_number, i.raw, i.problem) for i in issues))
+
+
+def territory_row(scenario_id: int, t: Territory) -> tuple:
+    return (t.id, scenario_id, t.name, t.color, t.rep_name, t.home_lon, t.home_lat, t.capacity_hours, t.region,
+            int(t.locked))
+
+
+def write_scenario(conn: sqlite3.Connection, plan: Plan, scenario: Scenario, created_at: str | None = None) -> None:
+    """A whole scenario: plain INSERTs, so ids already in the file are an error rather than overwritten."""
+    conn.execute("INSERT INTO scenarios (id, name, created_at, based_on, notes) VALUES (?, ?, ?, ?, ?)",
+                 (scenario.id, scenario.name, scenario.created_at or created_at, scenario.based_on, scenario.notes))
+    conn.executemany(f"INSERT INTO territories ({', '.join(TERRITORY_COLUMNS)}) "
+                     f"VALUES ({', '.join('?' * len(TERRITORY_COLUMNS))})",
+                     [territory_row(scenario.id, t) for t in scenario.territories.values()])
+    territory = np.where(scenario.assignment == UNASSIGNED, None, scenario.assignment.astype(object))
+    cursor = conn.executemany(
+        "INSERT INTO assignments (scenario_id, account_id, territory_id, locked) VALUES (?, ?, ?, ?)",
+        zip([scenario.id] * len(territory), plan.accounts.ids.tolist(), territory.tolist(),
+            scenario.locked.astype(int).tolist()))
+    expect_rows(cursor, len(territory), f"assignments of scenario {scenario.name!r}")

@@ -68,7 +68,7 @@ def test_unrelated_paints_blit_the_marks_and_view_or_region_changes_redraw_them(
     redrawn_once(lambda: marks.set_pieces({WEST: [geometry_path(border.line.buffer(5000).exterior)]}))
     marks.set_pieces({})  # no picture left to draw: the pieces are simply gone
     repaint(window)
-    assert "pieces" not in marks._pictures
+    assert not marks._pictures["pieces"].held()
     redrawn_once(lambda: marks.set_text_scale(1.5))  # the workshop's large type
     redrawn_once(lambda: window.resize(1100, 760))  # the window's size
 

@@ -14,15 +14,15 @@ them out, and Reassign would too).
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 
 from desktop_planner.core.border_drag import DragPreview, drag_preview
 from desktop_planner.core.commands import Reassign, preview_assignment
+from desktop_planner.ui.map.frame_throttle import FrameThrottle
 from desktop_planner.ui.map.pointer_grab import Point, PointerGrab
 from desktop_planner.ui.map.regions_layer import geometry_path
 
 GRAB_PIXELS = 6.0  # how close to a border the pointer must be to grab it
-PREVIEW_INTERVAL_MS = 16  # one preview a frame at 60 Hz, however fast the mouse reports
 GRAB_CURSOR = Qt.CursorShape.SizeAllCursor
 
 
@@ -36,8 +36,7 @@ class BorderDragController(PointerGrab):
         self._border = None
         self._grab_xy: Point | None = None
         self._target: Point | None = None
-        self._timer = QTimer(self, singleShot=True, interval=PREVIEW_INTERVAL_MS)
-        self._timer.timeout.connect(self._step)
+        self._throttle = FrameThrottle(self._step, self)  # one preview a frame, however fast the mouse reports
         regions.changed.connect(self._regions_changed)
 
     def attach(self, controller) -> None:
@@ -84,8 +83,7 @@ class BorderDragController(PointerGrab):
 
     def drag_to(self, point: Point) -> None:
         self._target = point
-        if not self._timer.isActive():
-            self._timer.start()
+        self._throttle.request()
 
     def _step(self) -> None:
         if self.dragging and self._target is not None:
@@ -98,7 +96,7 @@ class BorderDragController(PointerGrab):
         return preview
 
     def drop(self, point: Point) -> None:
-        self._timer.stop()
+        self._throttle.cancel()
         preview = self._compute(point)
         self._end()
         controller = self.controller
@@ -109,7 +107,7 @@ class BorderDragController(PointerGrab):
         controller.do(Reassign(controller.plan.active.id, preview.accounts, preview.into, action="drag"))
 
     def cancel_drag(self) -> None:
-        self._timer.stop()
+        self._throttle.cancel()
         self._end()
         self.controller.show_committed()
         self.controller.message.emit("Border drag cancelled.")

@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPen
 
 from desktop_planner.core.geo import mercator_to_lonlat
 from desktop_planner.ui.map.pointer_grab import Point, PointerGrab
-from desktop_planner.ui.map.screen_layer import ScreenLayer
+from desktop_planner.ui.map.screen_layer import LayerPicture, ScreenLayer
 
 MARGIN = 10.0
 PANEL_BACKGROUND = QColor(255, 255, 255, 215)
@@ -54,6 +54,7 @@ class ScaleBar(ScreenLayer):
         super().__init__(view_box, z=50)
         self._font = QFont()
         self._font.setPointSizeF(8.5)
+        self.picture = LayerPicture()  # changes with the view only
 
     def bars(self) -> list[tuple[float, str]]:
         view = self.view_transform()
@@ -63,8 +64,10 @@ class ScaleBar(ScreenLayer):
         return scale_bar_lengths(ground, self.MAX_PIXELS)
 
     def paint(self, painter, option, widget=None) -> None:
-        if self._view_box.viewRect().width() <= 0:
-            return
+        if self._view_box.viewRect().width() > 0:
+            self.picture.paint(painter, self, self._draw)
+
+    def _draw(self, painter) -> None:
         bars = self.bars()
         metrics = QFontMetricsF(self._font)
         line = metrics.height()
@@ -110,6 +113,7 @@ class Legend(ScreenLayer):
         self.interactive = True  # False on a printed map: no collapse arrow
         self._corner = (MARGIN, MARGIN)  # the panel's gap to the view's right and top edges
         self._layout = None  # (key, LegendLayout)
+        self.picture = LayerPicture()  # 50 swatches and names: ~2 ms a paint
 
     def set_text_scale(self, scale: float) -> None:
         """Type (and swatches, and the room a name may take) `scale` times the normal size: the workshop's large
@@ -134,6 +138,7 @@ class Legend(ScreenLayer):
     def set_entries(self, entries: list[tuple[str, str]]) -> None:
         self._entries = [(str(name), str(color)) for name, color in entries]
         self._layout = None
+        self.picture.invalidate()
         self.update()
 
     def entries(self) -> list[tuple[str, str]]:
@@ -234,8 +239,12 @@ class Legend(ScreenLayer):
                             title_metrics.ascent())
 
     def paint(self, painter, option, widget=None) -> None:
-        if not self._entries:
-            return
+        if self._entries:
+            # What it shows: the entries (set_entries invalidates), and the layout's inputs set from outside.
+            self.picture.paint(painter, self, self._draw, (self.collapsed, self._corner, self.interactive,
+                                                           self.text_scale, self.MAX_NAME_PIXELS))
+
+    def _draw(self, painter) -> None:
         layout = self.layout()
         row = layout.row
         painter.setRenderHint(painter.RenderHint.Antialiasing, True)

@@ -26,9 +26,9 @@ import numpy as np
 import pyqtgraph as pg
 import shapely
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath, QPen, QPixmap, QTransform
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath, QPen
 
-from desktop_planner.ui.map.screen_layer import ScreenLayer
+from desktop_planner.ui.map.screen_layer import LayerPicture, ScreenLayer
 
 FILL_ALPHA = 70  # of 255: the basemap's roads and names still show through
 STALE_OPACITY = 0.35  # regions older than the plan (a large undo being redrawn) are dimmed until they catch up
@@ -41,7 +41,6 @@ LABEL_HALO, LABEL_TEXT = QColor(255, 255, 255, 220), QColor(25, 25, 25)
 LABEL_PAD = 3  # room for the halo around a name
 LABEL_POINTS = 9.5
 MAX_STAMPS = 1000
-MAX_PICTURE_PIXELS = 8192 * 8192  # a larger view (never seen on a screen) is drawn directly, not cached
 MARKER_PIXELS = 28  # the size of a home marker, which a territory's name must not cover
 LABEL_CELL = 64.0  # pixels: the grid that finds the names (and markers) a name would collide with
 POLYGON_TYPE, LINE_TYPES = 3, (1, 2)  # shapely type ids: Polygon; LineString, LinearRing
@@ -82,7 +81,7 @@ class RegionFills(ScreenLayer):
         self._preview: dict[int, QPainterPath] = {}
         self._outline = _cosmetic(OUTLINE, 1.0)  # 1 px: Qt strokes it 3x faster than any wider pen
         self._version = 0
-        self._picture: tuple[tuple, QImage, QPointF] | None = None
+        self._picture = LayerPicture()
         self._stale = False  # drawn regions older than the plan: a refresh is on its way
         self._faded = False  # under the heat overlay
 
@@ -136,33 +135,21 @@ class RegionFills(ScreenLayer):
         self.update()
 
     def paint(self, painter, option, widget=None) -> None:
-        left, top, width, height = self.device_rect(painter)
-        if not self._paths or width <= 0 or height <= 0:
+        if not self._paths:
             return
-        to_device = self._view_box.childTransform() * painter.transform()
-        dpr = painter.device().devicePixelRatioF()
-        key = (left, top, width, height, dpr, to_device.m11(), to_device.m22(), to_device.m31(), to_device.m32(),
-               self._version, frozenset(self._preview))
-        if self._picture is None or self._picture[0] != key:
-            self._picture = (key, *self._render(to_device, left, top, width, height, dpr))
-        painter.save()
-        painter.resetTransform()
-        painter.drawImage(self._picture[2], self._picture[1])
-        painter.setTransform(to_device)
-        self._draw(painter, self._preview)
-        painter.restore()
+        self._picture.paint(painter, self, self._draw_committed, (self._version, frozenset(self._preview)))
+        if self._preview:
+            painter.save()
+            painter.setTransform(self._view_box.childTransform(), combine=True)
+            self._draw(painter, self._preview)
+            painter.restore()
 
-    def _render(self, to_device: QTransform, left: int, top: int, width: int, height: int, dpr: float):
-        image = QImage(width, height, QImage.Format.Format_ARGB32_Premultiplied)
-        image.setDevicePixelRatio(dpr)
-        image.fill(0)
-        corner = QPointF(left / dpr, top / dpr)
-        with_corner = to_device * QTransform.fromTranslate(-corner.x(), -corner.y())
-        painter = QPainter(image)
-        painter.setTransform(with_corner)
+    def _draw_committed(self, painter: QPainter) -> None:
+        """The territories not being reshaped by a drag, in map coordinates."""
+        painter.save()
+        painter.setTransform(self._view_box.childTransform(), combine=True)
         self._draw(painter, {tid: p for tid, p in self._paths.items() if tid not in self._preview})
-        painter.end()
-        return image, corner
+        painter.restore()
 
     def _draw(self, painter: QPainter, paths: dict[int, QPainterPath]) -> None:
         # Fills without antialiasing: neighbours then tile exactly, with no seam where both half-cover a pixel.
@@ -197,8 +184,7 @@ class RegionMarks(ScreenLayer):
         # The pictures of the pieces and of the names: (key, picture, its corner), drawn anew when their version
         # (bumped by every change of what they show) or the view, the layer's size or the device changed.
         self._versions = {"pieces": 0, "names": 0}
-        self._pictures: dict[str, tuple[tuple, QPixmap, QPointF]] = {}
-        self.renders = 0  # pictures drawn (not blits): for tests and benchmarks
+        self._pictures = {"pieces": LayerPicture(), "names": LayerPicture()}
         self._font = QFont()
         self.set_text_scale(1.0)
 
@@ -263,62 +249,22 @@ class RegionMarks(ScreenLayer):
         """Blit the pictures of the pieces and of the names, each drawn anew when what it shows, the view, the
         layer's size or the device changed; the tent and the hovered border are drawn between them."""
         if not self._pieces:
-            self._pictures.pop("pieces", None)  # nothing to keep a picture of
+            self._pictures["pieces"].release()  # nothing to keep a picture of
         if not self._labels:
-            self._pictures.pop("names", None)
-        if not (self._labels or self._pieces or self._tent is not None or self._hover is not None):
-            return
-        dpr = painter.device().devicePixelRatioF()
-        rect = painter.transform().mapRect(self.boundingRect())  # the whole layer, whatever this paint's clip
-        left, top = math.floor(rect.left() * dpr), math.floor(rect.top() * dpr)
-        width, height = math.ceil(rect.right() * dpr) - left, math.ceil(rect.bottom() * dpr) - top
-        if width <= 0 or height <= 0:
-            return
-        to_device, child = painter.transform(), self._view_box.childTransform()
-        view = (left, top, width, height, dpr,
-                to_device.m11(), to_device.m12(), to_device.m21(), to_device.m22(), to_device.m31(), to_device.m32(),
-                child.m11(), child.m12(), child.m21(), child.m22(), child.m31(), child.m32())
+            self._pictures["names"].release()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         if self._pieces:
-            self._blit(painter, "pieces", view, (), self._draw_pieces)
+            self._pictures["pieces"].paint(painter, self, self._draw_pieces, self._versions["pieces"])
         if self._tent is not None or self._hover is not None:
             self._draw_tent_and_hover(painter)
         if self._labels:
-            self._blit(painter, "names", view, tuple(self._avoid()), self._paint_labels)
+            self._pictures["names"].paint(painter, self, self._paint_labels,
+                                          (self._versions["names"], tuple(self._avoid())))
 
-    def _blit(self, painter: QPainter, name: str, view: tuple, inputs: tuple, draw) -> None:
-        """Blit picture `name` (drawn by `draw`), drawn anew unless its key (`view`, its version, `inputs`) is
-        the one it was drawn for."""
-        left, top, width, height, dpr = view[:5]
-        if width * height > MAX_PICTURE_PIXELS:
-            self._pictures.pop(name, None)
-            self.renders += 1
-            draw(painter)
-            return
-        key = (*view, self._versions[name], inputs)
-        picture = self._pictures.get(name)
-        if picture is None or picture[0] != key:
-            picture = self._pictures[name] = (key, *self._render(painter.transform(), left, top, width, height,
-                                                                  dpr, draw))
-        painter.save()
-        painter.resetTransform()
-        painter.drawPixmap(picture[2], picture[1])
-        painter.restore()
-
-    def _render(self, to_device: QTransform, left: int, top: int, width: int, height: int, dpr: float, draw):
-        """What `draw` draws, on a transparent picture of `width` x `height` device pixels whose corner is at
-        (`left`, `top`), with the transform of the painter it will be blitted with."""
-        self.renders += 1
-        picture = QPixmap(width, height)
-        picture.setDevicePixelRatio(dpr)
-        picture.fill(Qt.GlobalColor.transparent)
-        corner = QPointF(left / dpr, top / dpr)
-        painter = QPainter(picture)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        painter.setTransform(to_device * QTransform.fromTranslate(-corner.x(), -corner.y()))
-        draw(painter)
-        painter.end()
-        return picture, corner
+    @property
+    def renders(self) -> int:
+        """Pictures drawn (not blits): for tests and benchmarks."""
+        return sum(picture.renders for picture in self._pictures.values())
 
     def _draw(self, painter: QPainter) -> None:
         """Everything, straight onto `painter` (whose transform maps this layer's coordinates), uncached."""

@@ -2,7 +2,7 @@
 
 A gesture is driven by `begin(pos)`, `move(pos)` and `finish()` with positions in data coordinates (Web Mercator
 metres); the map's mouse handlers call them, and tests can too. While a stroke is under way the accounts under
-it are announced through `selectionPreview`, at most once a frame; on release `gestureFinished` carries the
+it are announced through `selectionPreview`, at most once a frame (ui/map/frame_throttle.py); on release `gestureFinished` carries the
 final rows. The tools never change the plan: assigning is the main window's command.
 
 Hit tests: a cKDTree answers clicks, hover and each brush step; the lasso uses a crossing-number test run edge
@@ -14,16 +14,16 @@ shapely.contains_xy takes 6-8 ms and a plain per-edge test over all candidates 6
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainterPath, QPen
 from scipy.spatial import cKDTree
 
+from desktop_planner.ui.map.frame_throttle import FrameThrottle
 from desktop_planner.ui.map.screen_layer import ScreenLayer
 
 TOOLS = ("select", "rect", "lasso", "paint")
 CLICK_TOLERANCE_PX = 4.0  # beyond the dot's own radius
 LASSO_STEP_PX = 2.0  # a lasso vertex is added once the pointer has moved this far
-PREVIEW_INTERVAL_MS = 16  # one frame at 60 Hz
 EMPTY = np.empty(0, dtype=np.int64)
 
 
@@ -100,8 +100,7 @@ class GestureTools(QObject):
         self._action: str | None = None
         self._modifiers = Qt.KeyboardModifier.NoModifier
         self._hover: tuple[float, float] | None = None
-        self._preview_timer = QTimer(self, singleShot=True, interval=PREVIEW_INTERVAL_MS)
-        self._preview_timer.timeout.connect(self._emit_preview)
+        self._preview = FrameThrottle(self._emit_preview, self)
         self.overlay = StrokeOverlay(view_box, self)
 
     # ---- settings -----------------------------------------------------------------------------------------
@@ -240,9 +239,8 @@ class GestureTools(QObject):
             self._vertices.append(b)
 
     def _schedule_preview(self) -> None:
-        if not self._preview_timer.isActive():
-            self._preview_timer.start()
         self.overlay.update()
+        self._preview.request()
 
     def _emit_preview(self) -> None:
         if self._action is not None:
@@ -250,7 +248,7 @@ class GestureTools(QObject):
 
     def _end_stroke(self) -> None:
         self._action = None
-        self._preview_timer.stop()
+        self._preview.cancel()
         self.overlay.update()
         self.selectionPreview.emit(EMPTY)
 

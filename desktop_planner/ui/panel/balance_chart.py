@@ -7,6 +7,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QFontMetricsF
+from PySide6.QtWidgets import QGraphicsItem
 
 
 class BalanceChart(pg.PlotWidget):
@@ -34,6 +35,9 @@ class BalanceChart(pg.PlotWidget):
         for axis in ("left", "bottom"):
             self.getAxis(axis).setTextPen("#333333")
             self.getAxis(axis).setPen("#888888")
+            # The bottom axis draws the grid over the whole plot, so every change of a bar repainted both axes
+            # (~2.5 ms of a preview step); cached as pixmaps, they are redrawn only when the range changes.
+            self.getAxis(axis).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._in_band_pen = pg.mkPen("#555555", width=1)
         self._out_of_band_pen = pg.mkPen("#c62828", width=1.5)
         empty = np.zeros(0)

@@ -19,6 +19,7 @@ from typing import Callable, Hashable
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QPaintEngine, QPainter, QPixmap, QTransform
+from PySide6.QtWidgets import QGraphicsItem
 
 MAX_PICTURE_PIXELS = 8192 * 8192  # a larger view (never seen on a screen) is drawn directly, not cached
 
@@ -57,6 +58,9 @@ class ScreenLayer(pg.GraphicsObject):
         self.setZValue(z)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self.setAcceptHoverEvents(False)
+        # Qt then tells paint() which part of the layer is being repainted (option.exposedRect), which the
+        # widget's own clip (the dirty region) does not reveal to the painter.
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
         view_box.sigResized.connect(self._on_resized)
         view_box.sigTransformChanged.connect(lambda _view_box: self.update())
 
@@ -74,14 +78,17 @@ class ScreenLayer(pg.GraphicsObject):
             return ViewTransform(child)
         return ViewTransform(child * painter.transform(), painter.device().devicePixelRatioF())
 
-    def device_rect(self, painter) -> tuple[int, int, int, int]:
+    def device_rect(self, painter, option=None) -> tuple[int, int, int, int]:
         """(left, top, width, height) in physical pixels of the part of this layer the painter can reach.
 
-        The ViewBox clips its children, so the clip (when set) bounds the area worth rasterising.
+        The ViewBox clips its children, so the clip (when set) bounds the area worth rasterising; so does the part
+        of the view this paint repaints (`option.exposedRect`, a small rectangle when only a few dots changed).
         """
         rect = self.boundingRect()
         if painter.hasClipping():
             rect = rect.intersected(painter.clipBoundingRect())
+        if option is not None and not option.exposedRect.isEmpty():
+            rect = rect.intersected(option.exposedRect)
         rect = painter.transform().mapRect(rect)
         dpr = painter.device().devicePixelRatioF()
         left, top = int(rect.left() * dpr), int(rect.top() * dpr)

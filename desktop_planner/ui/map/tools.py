@@ -119,7 +119,7 @@ class GestureTools(QObject):
             raise ValueError(f"unknown map tool {name!r} (choose from {', '.join(TOOLS)})")
         self.cancel()
         self._tool = name
-        self.overlay.update()
+        self.overlay.refresh()
 
     def tool(self) -> str:
         return self._tool
@@ -128,7 +128,7 @@ class GestureTools(QObject):
         if not pixels > 0:
             raise ValueError(f"the brush radius must be positive, got {pixels!r}")
         self._brush_px = float(pixels)
-        self.overlay.update()
+        self.overlay.refresh()
 
     def brush_radius(self) -> float:
         return self._brush_px
@@ -171,7 +171,9 @@ class GestureTools(QObject):
         self._schedule_preview()
 
     def finish(self, pos=None, modifiers=None) -> None:
-        """End the stroke: emit an empty preview, then gestureFinished(rows, action, select_only)."""
+        """End the stroke: emit gestureFinished(rows, action, select_only), then an empty preview. In that order,
+        a window that commits the gesture redraws once, from its preview straight to the new plan (the other way
+        round it would first flick back to the old plan, panel included)."""
         if self._action is None:
             return
         if pos is not None:
@@ -180,8 +182,9 @@ class GestureTools(QObject):
             self._modifiers = modifiers
         rows, action = self.rows_under_stroke(), self._action
         select_only = bool(self._modifiers & Qt.KeyboardModifier.ControlModifier)
-        self._end_stroke()
+        self._end_stroke(clear_preview=False)
         self.gestureFinished.emit(rows, action, select_only)
+        self.selectionPreview.emit(EMPTY)
 
     def cancel(self) -> None:
         """Drop the stroke in progress without a gestureFinished (Escape)."""
@@ -209,7 +212,7 @@ class GestureTools(QObject):
         """Where the pointer is (None when it left the map): the paint tool draws its brush there."""
         self._hover = None if pos is None else _xy(pos)
         if self._tool == "paint":
-            self.overlay.update()
+            self.overlay.refresh()
 
     def rows_under_stroke(self) -> np.ndarray:
         if self._action == "rect":
@@ -239,18 +242,19 @@ class GestureTools(QObject):
             self._vertices.append(b)
 
     def _schedule_preview(self) -> None:
-        self.overlay.update()
+        self.overlay.refresh()
         self._preview.request()
 
     def _emit_preview(self) -> None:
         if self._action is not None:
             self.selectionPreview.emit(self.rows_under_stroke())
 
-    def _end_stroke(self) -> None:
+    def _end_stroke(self, clear_preview: bool = True) -> None:
         self._action = None
         self._preview.cancel()
-        self.overlay.update()
-        self.selectionPreview.emit(EMPTY)
+        self.overlay.refresh()
+        if clear_preview:
+            self.selectionPreview.emit(EMPTY)
 
 
 def _xy(pos) -> tuple[float, float]:
@@ -269,8 +273,34 @@ class StrokeOverlay(ScreenLayer):
     def __init__(self, view_box, tools: GestureTools) -> None:
         super().__init__(view_box, z=40)
         self._tools = tools
+        self._drawn: QRectF | None = None  # what the last paint covered, in this layer's coordinates
+
+    def refresh(self) -> None:
+        """Repaint where the stroke (or brush) was and where it is now, not the whole map: the layers under it
+        then repaint only there."""
+        now = self.area()
+        dirty = now if self._drawn is None else (self._drawn if now is None else self._drawn.united(now))
+        if dirty is not None:
+            self.update(dirty)
+
+    def area(self) -> QRectF | None:
+        """The rectangle the stroke and the brush take on screen (this layer's coordinates), with their pens."""
+        to_item = self._view_box.childTransform()
+        vertices = self._tools.stroke_vertices()
+        brush_px = self._tools.brush_radius()
+        points = np.array(vertices, dtype=np.float64).reshape(-1, 2)
+        hover = self._tools.hover_point()
+        if self._tools.tool() == "paint" and hover is not None:
+            points = np.vstack((points, [hover]))
+        if not len(points):
+            return None
+        (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
+        rect = to_item.mapRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+        margin = (brush_px if self._tools.tool() == "paint" else 0.0) + 4.0  # the halo pen, antialiasing
+        return rect.adjusted(-margin, -margin, margin, margin)
 
     def paint(self, painter, option, widget=None) -> None:
+        self._drawn = self.area()  # at the view's transform of this paint, which a pan may since have changed
         to_item = self._view_box.childTransform()  # data -> this item's coordinates (the ViewBox's pixels)
         points = [to_item.map(QPointF(x, y)) for x, y in self._tools.stroke_vertices()]
         action = self._tools.stroke_action()

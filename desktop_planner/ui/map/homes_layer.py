@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QTransform
+from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QTransform
 
 from desktop_planner.ui.map.frame_throttle import FrameThrottle
 from desktop_planner.ui.map.pointer_grab import Point, PointerGrab
@@ -24,6 +24,8 @@ from desktop_planner.ui.map.screen_layer import LayerPicture, ScreenLayer
 HIT_PIXELS = 11.0  # a press this close to a marker's centre grabs it
 ACTIVE_SCALE = 1.3  # the active territory's home is drawn larger
 EDGE, HALO = QColor(25, 25, 25), QColor(255, 255, 255, 230)
+SPRITE_HALF = 16  # logical pixels from a marker's centre to its sprite's edge: the active house and its halo fit
+MAX_SPRITES = 512
 
 
 def house_path() -> QPainterPath:
@@ -56,22 +58,26 @@ class HomesLayer(ScreenLayer):
         self._homes: dict[int, Home] = {}
         self._active: int | None = None
         self._house = house_path()
-        self.picture = LayerPicture()  # antialiased houses cost ~9 ms a paint for 50 territories
+        self.picture = LayerPicture()
+        self._sprites: dict[tuple, QImage] = {}
 
     def _changed(self) -> None:
         self.picture.invalidate()
         self.update()
 
     def set_homes(self, homes: list[Home]) -> None:
-        self._homes = {h.territory_id: h for h in homes}
-        self._changed()
+        homes = {h.territory_id: h for h in homes}
+        if homes != self._homes:
+            self._homes = homes
+            self._changed()
 
     def homes(self) -> dict[int, Home]:
         return dict(self._homes)
 
     def set_active(self, territory_id: int | None) -> None:
-        self._active = territory_id
-        self._changed()
+        if territory_id != self._active:
+            self._active = territory_id
+            self._changed()
 
     def move_home(self, territory_id: int, x: float, y: float) -> None:
         """Draw a home elsewhere while it is dragged (drawn filled: it becomes a real home when dropped)."""
@@ -97,27 +103,46 @@ class HomesLayer(ScreenLayer):
     def _draw(self, painter) -> None:
         view = self.view_transform()
         rect = self.boundingRect().adjusted(-20, -20, 20, 20)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        dpr = painter.device().devicePixelRatioF()
         ordered = sorted(self._homes.values(), key=lambda h: h.territory_id == self._active)  # active on top
         for home in ordered:
             px, py = view.to_pixels(home.x, home.y)
             if not rect.contains(QPointF(px, py)):
                 continue
             scale = ACTIVE_SCALE if home.territory_id == self._active else 1.0
-            place = QTransform.fromTranslate(px, py)
+            painter.drawImage(QPointF(px - SPRITE_HALF, py - SPRITE_HALF),
+                              self._sprite(home.color, home.is_medoid, scale, dpr))
+
+    def _sprite(self, color: str, hollow: bool, scale: float, dpr: float) -> QImage:
+        """One marker, drawn once per look: stroking 50 antialiased houses took ~9 ms, and a release redraws
+        them all whenever a medoid home moves."""
+        key = (color, hollow, scale, dpr)
+        sprite = self._sprites.get(key)
+        if sprite is None:
+            side = math.ceil(2 * SPRITE_HALF * dpr)
+            sprite = QImage(side, side, QImage.Format.Format_ARGB32_Premultiplied)
+            sprite.setDevicePixelRatio(dpr)
+            sprite.fill(0)
+            painter = QPainter(sprite)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            place = QTransform.fromTranslate(SPRITE_HALF, SPRITE_HALF)
             place.scale(scale, scale)  # in place: scale() returns a reference, which a temporary would not outlive
             shape = place.map(self._house)
-            color = QColor(home.color)
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.setPen(_pen(HALO, 4.0))
             painter.drawPath(shape)
-            if home.is_medoid:
+            if hollow:
                 painter.setBrush(QColor(255, 255, 255, 235))
-                painter.setPen(_pen(color.darker(130), 2.4))
+                painter.setPen(_pen(QColor(color).darker(130), 2.4))
             else:
-                painter.setBrush(color)
+                painter.setBrush(QColor(color))
                 painter.setPen(_pen(EDGE, 1.4))
             painter.drawPath(shape)
+            painter.end()
+            if len(self._sprites) > MAX_SPRITES:  # recoloured territories leave old looks behind
+                self._sprites.clear()
+            self._sprites[key] = sprite
+        return sprite
 
 
 class HomeDragger(PointerGrab):

@@ -12,6 +12,8 @@ import pytest
 from desktop_planner import cli
 from desktop_planner.store.project import ProjectFile
 from tests.conftest import make_plan
+from tests.store.test_instance_lock import hold_in_another_process
+
 WRITER = """
 import sys, time
 from desktop_planner.store.project import ProjectFile
@@ -23,9 +25,7 @@ time.sleep(60)
 
 def writer_in_another_process(project):
     """Another process with the project open for writing, as the app has it."""
-    holder = subprocess.Popen([sys.executable, "-c", WRITER, str(project)], stdout=subprocess.PIPE, text=True)
-    assert holder.stdout.readline().strip() == "holding"
-    return holder
+    return hold_in_another_process(project, WRITER)
 
 
 def state(folder):

@@ -22,9 +22,10 @@ HOLDER = textwrap.dedent("""
 """)
 
 
-def hold_in_another_process(project):
-    """A live process holding the project's writer lock (as the app or a command would)."""
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(project)], stdout=subprocess.PIPE, text=True)
+def hold_in_another_process(project, script: str = HOLDER):
+    """A live process holding the project's writer lock (as the app or a command would), by running `script`
+    (which prints "holding" once it holds it)."""
+    holder = subprocess.Popen([sys.executable, "-c", script, str(project)], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "holding"
     return holder
 

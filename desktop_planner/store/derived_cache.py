@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 
-from desktop_planner.core.contiguity import account_graph
 from desktop_planner.core.model import Accounts
 from desktop_planner.store.schema import DERIVED_CACHE_DDL
 
@@ -24,6 +23,13 @@ def columns_fingerprint(ids: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> st
     for column in (ids, lon, lat):
         digest.update(np.ascontiguousarray(column).tobytes())
     return digest.hexdigest()
+
+
+def account_graph(accounts: Accounts) -> np.ndarray:
+    """core.contiguity.account_graph, imported on first use: it loads scipy (~0.2 s), which the region
+    builder's process, reading only the study area and the cells through FileCache, does not need."""
+    from desktop_planner.core.contiguity import account_graph as compute
+    return compute(accounts)
 
 
 def cached_graph_edges(conn: sqlite3.Connection, accounts: Accounts, store: bool = True) -> tuple[np.ndarray, bool]:
@@ -89,6 +95,8 @@ class FileCache:
 
     def fingerprint(self, variant: str = "") -> str:
         if self._fingerprint is None:
+            if self._columns is None or any(column is None for column in self._columns):
+                raise ValueError("FileCache: the accounts' columns are not known (use_columns)")
             self._fingerprint = columns_fingerprint(*self._columns)
             self._columns = None
         return f"{self._fingerprint}:{variant}" if variant else self._fingerprint

@@ -23,7 +23,7 @@ from desktop_planner.core.contiguity import ContiguityChecker
 from desktop_planner.core.model import Plan
 from desktop_planner.core.settings import Settings
 from desktop_planner.store.change_writer import ChangeWriter, FileOutOfStep, record_issues, write_scenario
-from desktop_planner.store.derived_cache import cached_graph_edges
+from desktop_planner.store.derived_cache import cached_graph_edges, store_entry
 from desktop_planner.store.instance_lock import InstanceLock, held_here
 from desktop_planner.store.loading import load_plan
 from desktop_planner.store.opening import (ProjectError, check_project_file, connect, connect_read_only, create_schema,
@@ -246,6 +246,15 @@ class ProjectFile:
         if stored:
             self._count_local_commit()
         return ContiguityChecker(plan.accounts, edges)
+
+    def store_derived(self, key: str, fingerprint: str, data: bytes) -> bool:
+        """Keep a derived figure (regions' cells, study area) in the file's cache, counted as this process's own
+        commit so that the window never takes it for another program's change. False when the file is read-only
+        or busy: the entry stays a miss, which only costs time."""
+        if self.read_only or not store_entry(self.conn, key, fingerprint, data):
+            return False
+        self._count_local_commit()
+        return True
 
     def project_value(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM project WHERE key = ?", (key,)).fetchone()

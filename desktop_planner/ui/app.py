@@ -77,15 +77,16 @@ def default_project() -> Path:
 
 
 def render_screenshot(window, out: Path) -> None:
-    """Let the window lay out and paint, wait for the territory regions that are built in the background (up to
-    SCREENSHOT_MAX_WAIT_SECONDS on a huge project), then save what it shows."""
+    """Let the window lay out and paint, wait for the territory regions and their contiguity check, which run in the
+    background (up to SCREENSHOT_MAX_WAIT_SECONDS on a huge project), then save what it shows."""
     window.show()
     start = time.monotonic()
     settled = start + SCREENSHOT_SETTLE_SECONDS
     while True:
         QApplication.processEvents()
         now = time.monotonic()
-        building = window.view_options.regions.is_building()
+        regions = window.view_options.regions
+        building = regions.is_building() or regions.is_checking()  # the split territories' outlines come last
         if now >= settled and not building or now - start > SCREENSHOT_MAX_WAIT_SECONDS:
             break
         time.sleep(0.01)

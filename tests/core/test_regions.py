@@ -214,3 +214,96 @@ def test_piece_outlines_of_a_split_territory():
     assert left.area >= right.area
     assert same_shape(shapely.union(left, right), region_map.regions[1])
     assert left.intersection(right).area == 0
+
+
+class DictCache:
+    """store.derived_cache.FileCache's interface over a dict: what `put` hands over is stored at once."""
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple[str, str], bytes] = {}
+        self.gets = 0
+
+    def get(self, key, variant=""):
+        self.gets += 1
+        return self.entries.get((key, variant))
+
+    def put(self, key, data, variant=""):
+        self.entries[(key, variant)] = data
+
+
+def test_prepared_from_a_cache_the_regions_are_the_same():
+    plan = make_plan(300, 3, unassigned=10)
+    scenario = plan.active
+    fresh = RegionMap(plan.accounts)
+    fresh.build(scenario.territory_ids(), scenario.assignment)
+    cache = DictCache()
+    first = RegionMap(plan.accounts)
+    first.prepare(cache)  # computes the study area and the cells, and hands both to the cache
+    assert len(cache.entries) == 2
+    cached = RegionMap(plan.accounts)
+    cached.prepare(cache)
+    assert cached._cells is None  # noqa: SLF001 -- the cells came from the cache, as arrays
+    cached.build(scenario.territory_ids(), scenario.assignment)
+    assert cached.study_area.equals(fresh.study_area)
+    for tid, region in fresh.regions.items():
+        assert same_shape(cached.regions[tid], region)
+    assert same_shape(cached.unassigned, fresh.unassigned)
+
+
+def test_a_pickled_region_map_with_its_arrays_in_files_updates_like_the_original(tmp_path):
+    import pickle
+    plan = make_plan(400, 10)  # more than PARALLEL_MERGES territories: merged in threads, with tile pieces kept
+    scenario = plan.active
+    region_map = RegionMap(plan.accounts)
+    region_map.prepare()
+    region_map.build(scenario.territory_ids(), scenario.assignment)
+    region_map.spill_to = str(tmp_path)
+    copy = pickle.loads(pickle.dumps(region_map))
+    assert any(tmp_path.iterdir())  # the large arrays went to files
+    edited = scenario.assignment.copy()
+    edited[np.flatnonzero(edited == 1)[:20]] = 2
+    expected = region_map.update(scenario.territory_ids(), edited)
+    got = copy.update(scenario.territory_ids(), edited)
+    assert set(got) == set(expected) == {1, 2}
+    for tid in expected:
+        assert same_shape(got[tid], expected[tid])
+    assert {(b.a, b.b) for b in copy.borders()} == {(b.a, b.b) for b in region_map.borders()}
+
+
+def test_repeated_edits_merged_from_tile_pieces_match_a_fresh_build(monkeypatch):
+    import desktop_planner.core.regions as regions_module
+    monkeypatch.setattr(regions_module, "TILE_SPOTS", 16)  # many tiles for 300 accounts
+    plan = make_plan(300, 3)
+    scenario = plan.active
+    region_map = RegionMap(plan.accounts)
+    region_map.build(scenario.territory_ids(), scenario.assignment)
+    edited = scenario.assignment.copy()
+    rng = np.random.default_rng(3)
+    for step in range(6):  # moves here and there, some undone: pieces kept and re-merged tile by tile
+        rows = rng.choice(len(edited), 15, replace=False)
+        edited[rows] = rng.choice(scenario.territory_ids(), 15)
+        region_map.update(scenario.territory_ids(), edited)
+        fresh = RegionMap(plan.accounts)
+        fresh.build(scenario.territory_ids(), edited)
+        for tid in scenario.territory_ids().tolist():
+            assert same_shape(region_map.regions[tid], fresh.regions[tid]), (step, tid)
+        assert_tiles_study_area(region_map, plan.accounts, edited)
+
+
+def test_tile_pieces_made_elsewhere_serve_the_first_edit(monkeypatch):
+    import desktop_planner.core.regions as regions_module
+    monkeypatch.setattr(regions_module, "TILE_SPOTS", 16)
+    plan = make_plan(300, 3)
+    scenario = plan.active
+    maker = RegionMap(plan.accounts)
+    maker.assign(scenario.territory_ids(), scenario.assignment)  # as the pieces process does
+    region_map = RegionMap(plan.accounts)
+    region_map.build(scenario.territory_ids(), scenario.assignment)
+    region_map.use_tile_pieces(maker.tile_pieces())
+    edited = scenario.assignment.copy()
+    edited[np.flatnonzero(edited == 1)[:20]] = 2
+    region_map.update(scenario.territory_ids(), edited)
+    fresh = RegionMap(plan.accounts)
+    fresh.build(scenario.territory_ids(), edited)
+    for tid in scenario.territory_ids().tolist():
+        assert same_shape(region_map.regions[tid], fresh.regions[tid])

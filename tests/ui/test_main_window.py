@@ -56,6 +56,13 @@ def assert_panel_shows(win, measures):
         assert deviation == format_percent(measures.deviations[measure][row])
 
 
+def assert_map_shows(win, assignment):
+    """Each dot is drawn in its territory's colour under this assignment."""
+    colours = win.controller.color_map()
+    expected = np.array([int(colours[t].lstrip("#"), 16) | 0xFF000000 for t in assignment.tolist()], dtype=np.uint32)
+    np.testing.assert_array_equal(win.map._dots.row_colors(), expected)
+
+
 def test_lasso_moves_exactly_those_accounts_and_panel_follows(window, qtbot):
     plan = plan_of(window)
     target = activate(window, 1)
@@ -79,11 +86,14 @@ def test_lasso_moves_exactly_those_accounts_and_panel_follows(window, qtbot):
         assert (stored.load_plan().active.assignment == after).all()
 
     assert window.named_actions["undo"].text().startswith("&Undo Lasso 25 accounts")
+    assert_map_shows(window, after)
     window.named_actions["undo"].trigger()
     assert (plan.active.assignment == before).all()
     assert_panel_shows(window, MeasureEngine(plan).measures())
+    assert_map_shows(window, before)  # the undo changed the plan's array in place: the dots follow all the same
     window.named_actions["redo"].trigger()
     assert (plan.active.assignment[hit] == target).all()
+    assert_map_shows(window, plan.active.assignment)
 
 
 def test_rectangle_stroke_on_the_real_map(window, qtbot):

@@ -498,3 +498,18 @@ def test_a_release_that_commits_what_its_preview_showed_repaints_no_dot(view, to
     dirty.clear()
     view.set_assignment(preview, dict(layer._colors))  # the same plan again: nothing to redraw
     assert dirty == []
+
+
+def test_an_assignment_changed_in_place_is_redrawn(view, towns, qtbot):
+    """The plan's commands (and undo) change the scenario's assignment array in place; the map must still see
+    what changed (it once compared the array with itself and kept the old colours after an undo)."""
+    qtbot.waitUntil(lambda: view._dots._picture is not None and view._dots._picture.version == view._dots._version)
+    assignment = np.array(view._assignment)
+    colors = dict(view._dots._colors)
+    view.set_assignment(assignment, colors)
+    before = rgb_values(view._graphics.grab().toImage())
+    assignment[:PER_TOWN] = 2  # in place, as an undo does
+    view.set_assignment(assignment, colors)
+    after = rgb_values(view._graphics.grab().toImage())
+    assert np.count_nonzero(after != before) > 50
+    np.testing.assert_array_equal(view._dots.row_colors()[:PER_TOWN], argb_hex(colors[2]) | 0xFF000000)

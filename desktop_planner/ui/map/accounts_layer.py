@@ -108,7 +108,8 @@ class AccountsLayer(ScreenLayer):
 
     def set_assignment(self, assignment: np.ndarray, colors: dict[int, str]) -> None:
         before = self._shown()
-        self._assignment = self._checked(assignment, "assignment").astype(np.int64, copy=False)
+        # A copy: the plan's commands change its assignment in place, which would leave nothing to compare with.
+        self._assignment = np.array(self._checked(assignment, "assignment"), dtype=np.int64)
         if dict(colors) != self._colors:
             self._colors = dict(colors)
             self._invalidate_colors()

@@ -15,6 +15,7 @@ from desktop_planner.ui.panel.balance_panel import (DEVIATION_COLUMN, IN_BAND_BA
                                               PREVIEW_CHANGE_BACKGROUND, BalancePanel, short_label)
 from desktop_planner.ui.window.controller import territory_colors
 from desktop_planner.ui.map import MapView
+from desktop_planner.ui.map.overlays import Legend
 from desktop_planner.ui.map.regions_layer import MARKER_PIXELS
 from tests.conftest import make_plan
 from tests.ui.test_map_view import town_accounts
@@ -49,9 +50,23 @@ def viewport_point(view, layer_point: QPointF) -> QPoint:
 
 # -- 1. the legend ------------------------------------------------------------------------------------------------
 
+def test_a_legend_that_would_cover_much_of_the_map_starts_collapsed_until_the_user_opens_it(view):
+    legend = view.legend()
+    view.set_legend(fifty_entries()[:6])
+    assert not legend.collapsed  # a few territories: shown
+    view.set_legend(fifty_entries())
+    assert legend.collapsed and legend.panel_rect().height() < 30  # fifty on this map: only its title
+    rect = view.view_box.rect()
+    legend.set_collapsed(False)  # the user opens it: it stays open, whatever it covers
+    assert not legend.collapsed
+    panel = legend.panel_rect()
+    assert panel.width() * panel.height() > Legend.AUTO_COLLAPSE_SHARE * rect.width() * rect.height()
+
+
 def test_fifty_territories_fit_in_legend_columns_within_forty_percent_of_the_height(view):
     legend = view.legend()
     view.set_legend(fifty_entries())
+    legend.set_collapsed(False)
     panel, map_rect = legend.panel_rect(), view.view_box.rect()
     assert panel.height() <= 0.4 * map_rect.height() + 1
     layout = legend.layout()
@@ -69,6 +84,7 @@ def test_fifty_territories_fit_in_legend_columns_within_forty_percent_of_the_hei
 def test_a_click_on_the_legend_title_collapses_it_to_one_line_and_back(view, qtbot):
     legend = view.legend()
     view.set_legend(fifty_entries())
+    legend.set_collapsed(False)
     expanded = legend.panel_rect().height()
     title = legend.title_rect().center()
     finished = []
@@ -293,3 +309,22 @@ def test_the_window_highlights_what_a_lasso_under_way_changes(qtbot, tmp_path, i
     assert window.panel.changed_rows() == sorted({1, *losers})
     window.map.selectionPreview.emit(np.zeros(0, dtype=np.int64))  # the stroke was cancelled
     assert window.panel.changed_rows() == []
+
+
+def test_the_active_territorys_name_is_always_on_the_map(qtbot, tmp_path, isolated_settings):
+    """Where names collide the larger territory's wins, except over the active territory's: a planner lassoing
+    into it must see its name (after a lasso it used to vanish when its grown region put it next to a bigger one)."""
+    from desktop_planner.io.demo import build_demo_plan
+    from tests.ui.windows import wait_for_regions
+    window = shown_window(qtbot, tmp_path / "crowded.tplan", build_demo_plan(3000, 40, seed=3, region="northeast"),
+                          size=(900, 650))
+    wait_for_regions(qtbot, window)
+    marks = window.view_options.regions.marks
+    territories = window.session.plan.active.territories
+
+    def shown() -> set[str]:  # the names on the map, each by its first word (a long name may be cut to it)
+        return {name.split(" ")[0] for name, _ in marks.placed_labels()}
+    hidden = [t for t in territories.values() if t.name.split(" ")[0] not in shown()]
+    assert hidden, "every name fits: the test needs a crowded map"
+    window.controller.set_active(hidden[0].id)
+    qtbot.waitUntil(lambda: hidden[0].name.split(" ")[0] in shown(), timeout=3000)

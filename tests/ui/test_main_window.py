@@ -76,6 +76,8 @@ def test_lasso_moves_exactly_those_accounts_and_panel_follows(window, qtbot):
     assert (before == plan.active.assignment).all(), "a preview must not change the plan"
 
     window.map.gestureFinished.emit(hit, "lasso", False)
+    assert window.statusBar().currentMessage() == "Lasso 25 accounts to " + \
+        plan.active.territories[target].name + ". Ctrl+Z undoes it."  # what happened, in words
     after = plan.active.assignment
     assert (after[hit] == target).all()
     untouched = np.setdiff1d(np.arange(len(after)), hit)

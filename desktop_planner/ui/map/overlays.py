@@ -99,6 +99,7 @@ class Legend(ScreenLayer):
     MAX_NAME_PIXELS = 150.0
     MAX_HEIGHT_SHARE = 0.4
     MAX_WIDTH_SHARE = 0.7
+    AUTO_COLLAPSE_SHARE = 0.12
     SWATCH, PAD, GAP = 11.0, 6.0, 10.0
     POINT_SIZE = 8.5
 
@@ -109,10 +110,10 @@ class Legend(ScreenLayer):
         self._font = QFont()
         self._title_font = QFont()
         self.set_text_scale(1.0)
-        self.collapsed = False
-        self.interactive = True  # False on a printed map: no collapse arrow
+        self._collapsed_by_user: bool | None = None  # None: collapsed when it would cover too much of the map
+        self.interactive = True  # False on a printed map: no collapse arrow, never collapsed by itself
         self._corner = (MARGIN, MARGIN)  # the panel's gap to the view's right and top edges
-        self._layout = None  # (key, LegendLayout)
+        self._layout: dict | None = None  # key -> LegendLayout, for the sizes and states last asked
         self.picture = LayerPicture()  # 50 swatches and names: ~2 ms a paint
 
     def set_text_scale(self, scale: float) -> None:
@@ -145,11 +146,25 @@ class Legend(ScreenLayer):
         return list(self._entries)
 
     def set_collapsed(self, on: bool) -> None:
-        self.collapsed = bool(on)
+        """The user's choice (a click on the title), which from then on overrides the automatic one."""
+        self._collapsed_by_user = bool(on)
         self.update()
 
-    def title(self) -> str:
-        arrow = ("▸ " if self.collapsed else "▾ ") if self.interactive else ""
+    @property
+    def collapsed(self) -> bool:
+        """Collapsed to its title: as the user last chose, else when expanded it would cover more than
+        AUTO_COLLAPSE_SHARE of the map (50 territories on a laptop: a fifth of it). The panel lists the
+        territories with their colours anyway."""
+        if self._collapsed_by_user is not None:
+            return self._collapsed_by_user
+        if not self.interactive or not self._entries:
+            return False
+        rect, panel = self.boundingRect(), self._layout_of(False).panel
+        return panel.width() * panel.height() > self.AUTO_COLLAPSE_SHARE * rect.width() * rect.height()
+
+    def title(self, collapsed: bool | None = None) -> str:
+        collapsed = self.collapsed if collapsed is None else collapsed
+        arrow = ("▸ " if collapsed else "▾ ") if self.interactive else ""
         return f"{arrow}Legend ({len(self._entries)})"
 
     # -- place -----------------------------------------------------------------------------------------------
@@ -183,20 +198,25 @@ class Legend(ScreenLayer):
 
     # -- layout ----------------------------------------------------------------------------------------------
     def layout(self) -> "LegendLayout":
-        rect = self.boundingRect()
-        key = (rect.width(), rect.height(), self.collapsed, self._corner, self.MAX_NAME_PIXELS, self.interactive)
-        if self._layout is None or self._layout[0] != key:
-            self._layout = (key, self._compute_layout(rect))
-        return self._layout[1]
+        return self._layout_of(self.collapsed)
 
-    def _compute_layout(self, rect: QRectF) -> "LegendLayout":
+    def _layout_of(self, collapsed: bool) -> "LegendLayout":
+        rect = self.boundingRect()
+        key = (rect.width(), rect.height(), collapsed, self._corner, self.MAX_NAME_PIXELS, self.interactive)
+        if self._layout is None or key not in self._layout:
+            if self._layout is None or len(self._layout) > 8:
+                self._layout = {}
+            self._layout[key] = self._compute_layout(rect, collapsed)
+        return self._layout[key]
+
+    def _compute_layout(self, rect: QRectF, collapsed: bool) -> "LegendLayout":
         metrics, title_metrics = QFontMetricsF(self._font), QFontMetricsF(self._title_font)
         row, pad, text_x = self._row_height(), self.PAD, self.SWATCH + 5
         title_height = title_metrics.height() + 4
-        title_width = title_metrics.horizontalAdvance(self.title()) + 2 * pad
+        title_width = title_metrics.horizontalAdvance(self.title(collapsed)) + 2 * pad
         columns: list[list[tuple[str, str]]] = []
         more = ""
-        if not self.collapsed:
+        if not collapsed:
             names = [(metrics.elidedText(name, Qt.TextElideMode.ElideRight, self.MAX_NAME_PIXELS), color)
                      for name, color in self._entries]
             max_height = max(self.MAX_HEIGHT_SHARE * rect.height(), title_height + 3 * row + 2 * pad)

@@ -22,6 +22,7 @@ owns the RegionMap while it runs. A result of a job started for an earlier proje
 from __future__ import annotations
 
 import atexit
+import math
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -202,7 +203,12 @@ class RegionsController(QObject):
         """A project was opened: draw its regions (clipped to `study_area` when given)."""
         self._controller = controller
         controller.redraw_listeners.append(self.on_redraw)
+        controller.activeChanged.connect(self._on_active)
         self.set_study_area(study_area)
+
+    def _on_active(self, _territory_id) -> None:
+        if self._labels and not self.is_building():
+            self._show()  # the active territory's name is placed first
 
     def set_study_area(self, area: shapely.Geometry | None) -> None:
         """Clip the regions to another area (None: the accounts' own outline); rebuilds them all."""
@@ -520,8 +526,11 @@ class RegionsController(QObject):
         if self.region_map is not None:
             self._labels = self.region_map.label_points()
         areas = self._areas(self._labels)
-        self.marks.set_labels([(x, y, names[tid], areas.get(tid, 0.0)) for tid, (x, y) in self._labels.items()
-                               if tid in names])
+        # Where names collide the larger territory's is shown, but the active one's always: it is the one being
+        # edited, and its name vanishing after a lasso looked like a fault.
+        active = controller.active
+        self.marks.set_labels([(x, y, names[tid], math.inf if tid == active else areas.get(tid, 0.0))
+                               for tid, (x, y) in self._labels.items() if tid in names])
         self._show_pieces()
 
     def _areas(self, territory_ids) -> dict[int, float]:

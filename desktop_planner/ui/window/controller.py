@@ -306,8 +306,11 @@ class GestureController(QObject):
             if self._previewed is not None:
                 self._show_committed()
             return False
-        done = self.do(Reassign(scenario.id, indices, territory_id, action=action))
-        if not done and self._previewed is not None:
+        command = Reassign(scenario.id, indices, territory_id, action=action)
+        done = self.do(command)
+        if done:
+            self.message.emit(f"{command.label}. Ctrl+Z undoes it.")  # what happened, beside the hover text
+        elif self._previewed is not None:
             self._show_committed()
         return done
 

@@ -251,6 +251,7 @@ class MainWindow(QMainWindow):
         where = session.project.path.name if session.project else "not saved"
         where += " (read-only)" if session.read_only else ""
         self.setWindowTitle(f"{plan.name} — {where} — Desktop Planner")
+        self.statusBar().clearMessage()  # what was said of the previous project is not about this one
         self._show_account_count()
         self._show_selected(0)
         self._show_active(self.controller.active)

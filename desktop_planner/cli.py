@@ -10,11 +10,11 @@ import json
 import sys
 from pathlib import Path
 
-from desktop_planner import cli_balance, cli_import, cli_render
+from desktop_planner import cli_balance, cli_import, cli_render, cli_units
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
-COMMANDS = ("demo", "import", "export", "summary", "balance", "render")
+COMMANDS = ("demo", "import", "export", "summary", "balance", "render", "units")
 LATER: dict[str, str] = {}  # commands announced but not available yet
 
 
@@ -105,8 +105,9 @@ def command_parser() -> argparse.ArgumentParser:
     export.add_argument("project", type=Path)
     export.add_argument("--out", type=Path, required=True)
     export.add_argument("--scenario")
-    export.add_argument("--what", choices=("assignments", "summary", "changes", "issues", "territories"),
-                        default="assignments", help="territories: polygons with measures, to .gpkg or .geojson")
+    export.add_argument("--what", choices=("assignments", "summary", "changes", "issues", "territories", "units"),
+                        default="assignments", help="territories: polygons with measures, to .gpkg or .geojson; "
+                        "units: unit -> territory, the CRM routing list (needs a unit layer)")
     export.add_argument("--baseline", help="with --what assignments: add where each account was in this scenario; "
                         "with --what changes: the change report against it (else the audit log)")
     export.add_argument("--bom", action="store_true", help="start the file with a UTF-8 byte-order mark (Excel)")
@@ -115,6 +116,7 @@ def command_parser() -> argparse.ArgumentParser:
     cli_render.add_parser(sub, _size)
 
     cli_balance.add_parser(sub, _positive_int)
+    cli_units.add_parser(sub)
 
     for name, what in LATER.items():
         later = sub.add_parser(name, help=f"{what} (not in this version yet)")
@@ -246,6 +248,11 @@ def run_export(args) -> int:
             elif args.what == "changes":
                 scenario_id = scenario.id if args.scenario else None
                 count = export.export_changes(project.conn, args.out, scenario_id, bom=args.bom)
+            elif args.what == "units":
+                if plan.units is None:
+                    raise BadInput(f"{args.project}: has no unit layer (set one with `desktop-planner units "
+                                   f"{args.project} --layer ...`)")
+                count = export.export_units(plan, scenario, args.out, bom=args.bom)
             elif args.what == "territories":
                 from desktop_planner.io.territory_export import export_territories
                 count = export_territories(plan, scenario, args.out, contiguity=project.contiguity_checker(plan))
@@ -265,4 +272,5 @@ HANDLERS = {"demo": run_demo, "summary": run_summary, "export": run_export,
             "balance": lambda args: cli_balance.run_balance(args, BadInput, _open, _scenario),
             "import": lambda args: cli_import.run_import(args, BadInput),
             "render": lambda args: cli_render.run_render(args, BadInput),
+            "units": lambda args: cli_units.run_units(args, BadInput, _open, _scenario),
             **{name: run_later for name in LATER}}

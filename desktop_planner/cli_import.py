@@ -10,10 +10,12 @@ def add_parser(sub) -> None:
     p = sub.add_parser("import", help="import accounts from CSV or Excel into a new project, or refresh an "
                        "existing one (matched by account id)")
     p.add_argument("project", type=Path, help="project file; created when it does not exist")
-    p.add_argument("file", type=Path, help="accounts: .csv (comma, semicolon or tab) or .xlsx")
+    p.add_argument("file", type=Path, nargs="?", help="accounts: .csv (comma, semicolon or tab) or .xlsx; may be "
+                   "left out for an existing project with --reps or --alignment")
     p.add_argument("--reps", type=Path, help="territories/reps CSV: territory, rep, home lat/lon or postcode, "
                    "capacity, region")
-    p.add_argument("--alignment", type=Path, help="today's alignment CSV: account id, territory")
+    p.add_argument("--alignment", type=Path, help="today's alignment CSV: account id, territory; with a unit "
+                   "layer also unit id (ZIP, FIPS, ...), territory: the unit's accounts follow it")
     p.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD",
                    help="use COLUMN for FIELD (external_id, name, lat, lon, potential, visits_per_year, "
                         "visit_minutes, segment, industry, postcode); repeatable")
@@ -33,6 +35,8 @@ def run_import(args, bad_input) -> int:
     from desktop_planner.store.project import ProjectFile
 
     delimiter = "\t" if args.delimiter == "tab" else args.delimiter
+    if args.file is None:
+        return _import_without_accounts(args, bad_input)
     try:
         if args.map:
             info, rows = open_table(args.file, args.encoding, delimiter)
@@ -74,7 +78,6 @@ def _import_into(args, project, imported, created: bool) -> None:
     from desktop_planner.core.account_commands import RefreshAccounts, plan_refresh
     from desktop_planner.core.commands import RecordIssues
     from desktop_planner.core.history import History
-    from desktop_planner.io.territory_import import alignment_from_csv, territories_from_csv
 
     plan = project.load_plan()
     history = History(plan, project)
@@ -90,6 +93,32 @@ def _import_into(args, project, imported, created: bool) -> None:
             print(f"  {len(refresh.missing):,} accounts are not in the file: {what}; e.g. {shown}")
     else:
         print(f"{args.project}: new project with {imported.accepted:,} accounts")
+    _import_tables(args, project, plan, history)
+
+
+def _import_without_accounts(args, bad_input) -> int:
+    """Reps and/or an alignment into an existing project, its accounts as they are."""
+    from desktop_planner.core.commands import CommandError
+    from desktop_planner.core.history import History
+    from desktop_planner.io.account_import import AccountImportError
+    from desktop_planner.store.opening import ProjectError
+    from desktop_planner.store.project import ProjectFile
+    if args.reps is None and args.alignment is None:
+        raise bad_input("import needs an accounts file, or --reps or --alignment for an existing project")
+    if not args.project.exists():
+        raise bad_input(f"{args.project}: no such project (a new project needs an accounts file)")
+    try:
+        with ProjectFile.open(args.project) as project:
+            plan = project.load_plan()
+            _import_tables(args, project, plan, History(plan, project))
+    except (ProjectError, AccountImportError, CommandError) as exc:
+        raise bad_input(str(exc)) from None
+    return 0
+
+
+def _import_tables(args, project, plan, history) -> None:
+    from desktop_planner.core.commands import RecordIssues
+    from desktop_planner.io.territory_import import alignment_from_csv, territories_from_csv
     for path, reader in ((args.reps, territories_from_csv), (args.alignment, alignment_from_csv)):
         if path is None:
             continue
@@ -99,5 +128,13 @@ def _import_into(args, project, imported, created: bool) -> None:
         elif issues:
             project.record_import_issues(path.name, issues)
         print(f"{path.name}: {command.label if command else 'nothing to apply'}; {len(issues)} rows rejected")
+        for note in getattr(command, "notes", ()):
+            print(f"  {note}")
+        assign = getattr(command, "assign", None)  # a unit alignment: what followed and what stayed
+        if assign is not None:
+            print(f"  {assign.moved:,} accounts moved with their unit; kept their own territory: "
+                  f"{assign.kept_exceptions:,} exceptions, {assign.kept_locked:,} locked")
         for issue in issues[:5]:
             print(f"  row {issue.row_number}: {issue.problem}")
+        if len(issues) > 5:
+            print(f"  … and {len(issues) - 5:,} more (desktop-planner export PROJECT --what issues)")

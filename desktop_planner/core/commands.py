@@ -367,3 +367,149 @@ class RecordIssues(Command):
         if self.issues:
             effects.append(IssuesEffect(self.source, self.issues))
         return Applied(applied.inverse, effects)
+
+
+# -- geography units (core/units.py) --------------------------------------------------------------------------------
+# The unit layer is extra meaning on top of the per-account assignment: what accounts follow is still
+# `Scenario.assignment`, so these commands move accounts with SetAssignment and every existing view keeps working.
+
+@dataclass(frozen=True)
+class UnitLayerEffect:
+    """The active layer was set, replaced or removed (before/after: UnitState or None), written whole."""
+    before: object
+    after: object
+
+
+@dataclass(frozen=True)
+class UnitAssignmentEffect:
+    scenario_id: int
+    units: np.ndarray  # unit positions in the layer
+    before: np.ndarray  # territory ids (UNASSIGNED = -1)
+    after: np.ndarray
+
+
+@dataclass(frozen=True)
+class ExceptionEffect:
+    scenario_id: int
+    accounts: np.ndarray  # rows
+    flags: np.ndarray  # bool, the new state
+
+
+class SetUnitLayer(Command):
+    """Make `state` (a core.units.UnitState, or None to drop the layer) the plan's active unit layer."""
+
+    def __init__(self, state, label: str | None = None) -> None:
+        self.state = state
+        self.label = label or ("Remove the unit layer" if state is None else f"Set unit layer {state.layer.kind}")
+        self.action = "units"
+
+    def apply(self, plan: Plan) -> Applied:
+        before = getattr(plan, "units", None)
+        plan.units = self.state
+        if self.state is not None:
+            for scenario in plan.scenarios.values():
+                self.state.of(plan, scenario)  # settle derived unit assignments now: they are written whole
+        inverse = SetUnitLayer(before, self.label)
+        return Applied(inverse, [UnitLayerEffect(before, self.state)])
+
+
+def _units_state(plan: Plan):
+    state = getattr(plan, "units", None)
+    if state is None:
+        raise CommandError("the project has no unit layer (set one with `desktop-planner units`)")
+    return state
+
+
+class SetUnitTerritories(Command):
+    """Give units to territories without moving any account (the inverse half of AssignUnits)."""
+
+    def __init__(self, scenario_id: int, units, territory_ids, label: str = "Assign units") -> None:
+        self.scenario_id = scenario_id
+        self.units = np.asarray(units, dtype=np.int64).ravel()
+        self.territory_ids = np.broadcast_to(np.asarray(territory_ids, dtype=np.int64), self.units.shape).copy()
+        self.label = label
+        self.action = "units"
+
+    def apply(self, plan: Plan) -> Applied:
+        state = _units_state(plan)
+        scenario = _scenario(plan, self.scenario_id)
+        known = np.append(scenario.territory_ids(), UNASSIGNED)
+        if not np.isin(self.territory_ids, known).all():
+            raise CommandError(f"unknown territory in scenario {scenario.name!r}")
+        if self.units.size and (self.units.min() < 0 or self.units.max() >= len(state.layer)):
+            raise CommandError("unit index out of range")
+        units = state.stored(plan, scenario)
+        before = units.territory[self.units].copy()
+        units.territory[self.units] = self.territory_ids
+        changed = before != self.territory_ids
+        inverse = SetUnitTerritories(self.scenario_id, self.units, before, self.label)
+        if not changed.any():
+            return Applied(inverse, [])
+        return Applied(inverse, [UnitAssignmentEffect(self.scenario_id, self.units[changed], before[changed],
+                                                      self.territory_ids[changed])])
+
+
+class AssignUnits(Command):
+    """Give units to territories; their accounts follow, except named exceptions and locked accounts (counted
+    in `kept_exceptions` and `kept_locked` once applied)."""
+
+    def __init__(self, scenario_id: int, units, territory_ids, label: str = "Assign units",
+                 action: str = "units") -> None:
+        self.scenario_id = scenario_id
+        self.units = np.asarray(units, dtype=np.int64).ravel()
+        self.territory_ids = np.broadcast_to(np.asarray(territory_ids, dtype=np.int64), self.units.shape).copy()
+        self.label = label
+        self.action = action
+        self.kept_exceptions = self.kept_locked = self.moved = 0
+
+    def apply(self, plan: Plan) -> Applied:
+        state = _units_state(plan)
+        scenario = _scenario(plan, self.scenario_id)
+        set_units = SetUnitTerritories(self.scenario_id, self.units, self.territory_ids, self.label).apply(plan)
+        try:
+            unit_of = state.unit_of_rows(plan)
+            target_of_unit = np.full(len(state.layer), -2, dtype=np.int64)  # -2: not among the units given
+            target_of_unit[self.units] = self.territory_ids
+            target = np.where(unit_of >= 0, target_of_unit[np.maximum(unit_of, 0)], -2)
+            members = target != -2
+            exception = state.exception_rows(plan, scenario)
+            self.kept_exceptions = int((members & exception).sum())
+            self.kept_locked = int((members & ~exception & scenario.locked).sum())
+            rows = np.flatnonzero(members & ~exception & ~scenario.locked)
+            moved = SetAssignment(self.scenario_id, rows, target[rows], self.label, self.action).apply(plan)
+        except Exception:
+            set_units.inverse.apply(plan)
+            raise
+        self.moved = sum(len(e.accounts) for e in moved.effects if isinstance(e, AssignmentEffect))
+        inverse = Composite([moved.inverse, set_units.inverse], self.label, self.action)
+        return Applied(inverse, set_units.effects + moved.effects)
+
+
+class SetExceptions(Command):
+    """Mark accounts as named exceptions (they keep their own territory when their unit moves) or unmark them."""
+
+    def __init__(self, scenario_id: int, accounts, flags) -> None:
+        self.scenario_id = scenario_id
+        self.accounts = np.asarray(accounts, dtype=np.int64).ravel()
+        self.flags = np.broadcast_to(np.asarray(flags, dtype=bool), self.accounts.shape).copy()
+        self.label = ("Mark" if self.flags.all() else "Unmark" if not self.flags.any() else "Set") + " exceptions"
+        self.action = "units"
+
+    def apply(self, plan: Plan) -> Applied:
+        state = _units_state(plan)
+        scenario = _scenario(plan, self.scenario_id)
+        if self.accounts.size and (self.accounts.min() < 0 or self.accounts.max() >= len(plan.accounts)):
+            raise CommandError("account index out of range")
+        units = state.stored(plan, scenario)
+        ids = plan.accounts.ids[self.accounts]
+        before = np.isin(ids, units.exceptions)
+        marked = set(units.exceptions.tolist())
+        marked.difference_update(ids[~self.flags].tolist())
+        marked.update(ids[self.flags].tolist())
+        units.exceptions = np.array(sorted(marked), dtype=np.int64)
+        inverse = SetExceptions(self.scenario_id, self.accounts, before)
+        inverse.label = self.label
+        changed = before != self.flags
+        if not changed.any():
+            return Applied(inverse, [])
+        return Applied(inverse, [ExceptionEffect(self.scenario_id, self.accounts[changed], self.flags[changed])])

@@ -190,6 +190,9 @@ class Plan:
         # The highest ids ever used (the project file's AUTOINCREMENT high-water marks, set by the store): new
         # objects get ids above them, so an id is never reused and the audit trail never points at another object.
         self.id_floor = {"scenarios": 0, "territories": 0, "accounts": 0}
+        # The active geography unit layer (core.units.UnitState), or None: then the plan is exactly as without
+        # units. It only adds meaning; what accounts follow is still each scenario's assignment.
+        self.units = None
 
     @property
     def active(self) -> Scenario:

@@ -14,6 +14,8 @@ import sqlite3
 from pathlib import Path
 from typing import Iterable, Sequence
 
+import numpy as np
+
 from desktop_planner.core.compare import account_moves, assignment_names
 from desktop_planner.core.contiguity import ContiguityChecker
 from desktop_planner.core.measures import MEASURES
@@ -137,3 +139,33 @@ def export_issues(conn: sqlite3.Connection, path: str | Path, bom: bool = False)
     """Rows an import rejected, with the reason, so they can be fixed and imported again."""
     rows = conn.execute("SELECT at, source, row_number, problem, raw FROM import_issues ORDER BY id")
     return write_csv(path, ["at", "source", "row_number", "problem", "raw"], rows, bom=bom)
+
+
+def export_units(plan: Plan, scenario: Scenario, path: str | Path, bom: bool = False) -> int:
+    """The CRM routing list: one row per unit of the active layer (unassigned units too, territory empty) with
+    its territory, rep, and the accounts, potential and workload of the accounts placed in it. An approximate
+    layer (ZIP areas built from centroids) gets a last column saying so on every row."""
+    from desktop_planner.core.measures import MeasureEngine
+    from desktop_planner.core.model import UNASSIGNED
+    from desktop_planner.core.units import NOT_PLACED, unit_totals
+    state = plan.units
+    layer = state.layer
+    territory = state.of(plan, scenario).territory
+    workload = MeasureEngine(plan).measures(scenario.id).account_workload_hours
+    unit_of = state.unit_of_rows(plan)
+    accounts = np.bincount(unit_of[unit_of != NOT_PLACED], minlength=len(layer))
+    potential = unit_totals(state, plan, plan.accounts.potential)
+    hours = unit_totals(state, plan, workload)
+    header = ["unit_id", "unit_name", "territory", "rep_name", "accounts", "potential", "workload_hours"]
+    if layer.approximate:
+        header.append("approximate")
+
+    def rows():
+        for u in range(len(layer)):
+            t = scenario.territories.get(int(territory[u])) if territory[u] != UNASSIGNED else None
+            row = [layer.ids[u], layer.names[u] or "", t.name if t else "", (t.rep_name or "") if t else "",
+                   int(accounts[u]), round(float(potential[u]), 2), round(float(hours[u]), 2)]
+            if layer.approximate:
+                row.append("yes")
+            yield row
+    return write_csv(path, header, rows(), bom=bom)

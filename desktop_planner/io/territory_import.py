@@ -34,12 +34,19 @@ ALIGNMENT_FIELDS = {
 }
 
 
-def _read(path: str | Path, fields: dict[str, tuple[str, ...]], required: tuple[str, ...]):
+def _read(path: str | Path, fields: dict[str, tuple[str, ...]], required: tuple[str, ...], unit_layer=None):
     try:
         info, rows = open_table(path)
     except TableError as exc:
         raise AccountImportError(str(exc)) from None
     by_norm = {normalise(h): i for i, h in enumerate(info.header)}
+    if unit_layer is not None and not any(s in by_norm for s in fields["external_id"]):
+        # No account id column but a unit key column: an alignment keyed by ZIP, FIPS or another unit id.
+        from desktop_planner.io.unit_alignment import unit_key_column
+        position = unit_key_column([normalise(h) for h in info.header], unit_layer)
+        if position is not None:
+            fields = {"unit": (normalise(info.header[position]),), "territory": fields["territory"]}
+            required = ("unit", "territory")
     columns = {}
     for name, synonyms in fields.items():
         for synonym in synonyms:
@@ -47,6 +54,13 @@ def _read(path: str | Path, fields: dict[str, tuple[str, ...]], required: tuple[
                 columns[name] = by_norm[synonym]
                 break
     missing = [f for f in required if f not in columns]
+    if missing == ["external_id"] and "territory" in fields:
+        from desktop_planner.io.unit_alignment import UNIT_KEYS
+        keyed_by = next((h for h in info.header if normalise(h) in UNIT_KEYS), None)
+        if keyed_by is not None:
+            raise AccountImportError(f"{path}: keyed by {keyed_by!r}, a geography unit, but the project has no unit "
+                                     f"layer: set one first (desktop-planner units PROJECT --layer us-zip|"
+                                     f"us-counties|us-states|FILE)")
     if missing:
         raise AccountImportError(f"{path}: no column for {', '.join(missing)} (columns: {column_list(info.header)})")
     records, issues = [], []
@@ -122,8 +136,15 @@ def territories_from_csv(plan: Plan, scenario: Scenario, path: str | Path) -> tu
 
 
 def alignment_from_csv(plan: Plan, scenario: Scenario, path: str | Path) -> tuple[Command | None, list[ImportIssue]]:
-    """One command putting each listed account into the named territory (territories missing are created)."""
-    _, records, issues = _read(path, ALIGNMENT_FIELDS, ("external_id", "territory"))
+    """One command putting each listed account into the named territory (territories missing are created).
+    With a unit layer, a file keyed by unit (ZIP, FIPS, unit id) instead gives units to territories and their
+    accounts follow (io/unit_alignment.py)."""
+    layer = plan.units.layer if getattr(plan, "units", None) is not None else None
+    _, records, issues = _read(path, ALIGNMENT_FIELDS, ("external_id", "territory"), unit_layer=layer)
+    if records and "unit" in records[0][2]:
+        from desktop_planner.io.unit_alignment import unit_alignment
+        return unit_alignment(plan, scenario, records, "unit", path, issues)
+
     # Ids compared in Unicode NFC: "Café" typed composed or decomposed is one account.
     row_of = {unicodedata.normalize("NFC", v): i for i, v in enumerate(plan.accounts.external_id.tolist())}
     by_name = {t.name: t.id for t in scenario.territories.values()}
@@ -155,3 +176,4 @@ def alignment_from_csv(plan: Plan, scenario: Scenario, path: str | Path) -> tupl
         return None, issues
     assign = SetAssignment(scenario.id, np.array(rows), np.array(targets), label="Import alignment", action="import")
     return Composite(new_territories + [assign], f"Import alignment from {Path(path).name}", action="import"), issues
+

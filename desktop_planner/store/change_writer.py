@@ -14,8 +14,8 @@ import sqlite3
 import numpy as np
 
 from desktop_planner.core.account_commands import AccountsEffect
-from desktop_planner.core.commands import (AssignmentEffect, Effect, IssuesEffect, LockEffect, SettingsEffect,
-                                           TerritoryEffect)
+from desktop_planner.core.commands import (AssignmentEffect, Effect, ExceptionEffect, IssuesEffect, LockEffect,
+                                           SettingsEffect, TerritoryEffect, UnitAssignmentEffect, UnitLayerEffect)
 from desktop_planner.core.model import UNASSIGNED, Plan, Scenario, Territory
 from desktop_planner.core.scenario_commands import ScenarioEffect
 from desktop_planner.store.account_rows import FileOutOfStep, expect, write_accounts_change
@@ -90,6 +90,13 @@ class ChangeWriter:
                 self._log([(None, None, None, None, None, self._what("settings"))])
             elif isinstance(effect, IssuesEffect):
                 record_issues(self.conn, effect.source, effect.issues, self.at)
+            elif isinstance(effect, UnitLayerEffect):
+                write_unit_layer(self.conn, self.plan, effect.after, self.at)
+                self._log([(None, None, None, None, None, self._what("units"))])
+            elif isinstance(effect, UnitAssignmentEffect):
+                self._unit_assignment(effect)
+            elif isinstance(effect, ExceptionEffect):
+                self._exceptions(effect)
             else:
                 raise TypeError(f"unknown effect {effect!r}")
 
@@ -145,11 +152,78 @@ class ChangeWriter:
             expect_rows(cursor, 1, f"scenario {e.before.name!r}")
             self.conn.execute("DELETE FROM territories WHERE scenario_id = ?", (e.before.id,))
             self.conn.execute("DELETE FROM assignments WHERE scenario_id = ?", (e.before.id,))
+            self.conn.execute("DELETE FROM unit_assignments WHERE scenario_id = ?", (e.before.id,))
         else:
             cursor = self.conn.execute("UPDATE scenarios SET name = ?, notes = ? WHERE id = ?",
                                        (e.after.name, e.after.notes, e.after.id))
             expect_rows(cursor, 1, f"scenario {e.before.name!r}")
         self._log([((e.after or e.before).id, None, None, None, None, self._what("scenario"))])
+
+
+    def _unit_assignment(self, e: UnitAssignmentEffect) -> None:
+        ids = self.plan.units.layer.ids[e.units].tolist()
+        self.conn.executemany(UPSERT_UNIT, zip([e.scenario_id] * len(ids), ids, _none(e.after.tolist())))
+        # One audit row per territory a unit left or joined, naming how many units moved (the unit ids are in
+        # the label's step; accounts that followed have rows of their own).
+        pairs: dict[tuple, int] = {}
+        for b, a in zip(_none(e.before.tolist()), _none(e.after.tolist())):
+            pairs[(b, a)] = pairs.get((b, a), 0) + 1
+        self._log((e.scenario_id, None, None, b, a, self._what("units")) for (b, a) in pairs)
+
+    def _exceptions(self, e: ExceptionEffect) -> None:
+        acc = self.plan.accounts.ids[e.accounts].tolist()
+        scenario = self.plan.scenarios[e.scenario_id]
+        territory = _none(scenario.assignment[e.accounts].tolist())
+        locked = scenario.locked[e.accounts].astype(int).tolist()
+        flags = e.flags.astype(int).tolist()
+        cursor = self.conn.executemany(UPSERT_EXCEPTION, zip([e.scenario_id] * len(acc), acc, territory, locked, flags))
+        expect_rows(cursor, len(acc), f"exceptions of scenario {e.scenario_id}")
+        what = [self._what("exception" if f else "follows unit") for f in flags]
+        self._log(zip([e.scenario_id] * len(acc), acc, self._external_ids(e.accounts), territory, territory, what))
+
+
+UPSERT_UNIT = ("INSERT INTO unit_assignments (scenario_id, unit_id, territory_id) VALUES (?, ?, ?) "
+               "ON CONFLICT (scenario_id, unit_id) DO UPDATE SET territory_id = excluded.territory_id")
+UPSERT_EXCEPTION = ("INSERT INTO assignments (scenario_id, account_id, territory_id, locked, unit_exception) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (scenario_id, account_id) DO UPDATE SET "
+                    "unit_exception = excluded.unit_exception")
+
+
+def write_unit_layer(conn: sqlite3.Connection, plan: Plan, state, at: str) -> None:
+    """Replace whatever layer the file holds by `state` (None: no layer), with every scenario's unit assignment."""
+    import shapely
+    for table in ("unit_layers", "units", "account_units", "unit_assignments"):
+        conn.execute(f"DELETE FROM {table}")
+    conn.execute("UPDATE assignments SET unit_exception = 0 WHERE unit_exception <> 0")
+    if state is None:
+        return
+    layer = state.layer
+    conn.execute("INSERT INTO unit_layers (id, kind, source, id_column, name_column, approximate, created_at) "
+                 "VALUES (1, ?, ?, ?, ?, ?, ?)", (layer.kind, layer.source, layer.id_column, layer.name_column,
+                                                  int(layer.approximate), at))
+    conn.executemany("INSERT INTO units (position, id, name, parent, area_km2, geometry) VALUES (?, ?, ?, ?, ?, ?)",
+                     zip(range(len(layer)), layer.ids.tolist(), layer.names.tolist(), layer.parents.tolist(),
+                         layer.area_km2.tolist(), shapely.to_wkb(layer.geometries).tolist()))
+    unit_ids = [None if u < 0 else layer.ids[u] for u in state.account_unit.tolist()]
+    conn.executemany("INSERT INTO account_units (account_id, unit_id, how, problem) VALUES (?, ?, ?, ?)",
+                     zip(state.account_ids.tolist(), unit_ids, state.how.tolist(),
+                         [state.problems.get(a) for a in state.account_ids.tolist()]))
+    for scenario in plan.scenarios.values():
+        write_scenario_units(conn, plan, scenario)
+
+
+def write_scenario_units(conn: sqlite3.Connection, plan: Plan, scenario: Scenario) -> None:
+    """A scenario's unit territories and exception marks (nothing when the plan has no layer)."""
+    state = getattr(plan, "units", None)
+    if state is None:
+        return
+    units = state.of(plan, scenario)
+    conn.executemany(UPSERT_UNIT, zip([scenario.id] * len(state.layer), state.layer.ids.tolist(),
+                                      _none(units.territory.tolist())))
+    rows = np.flatnonzero(np.isin(plan.accounts.ids, units.exceptions))
+    conn.executemany(UPSERT_EXCEPTION, zip([scenario.id] * len(rows), plan.accounts.ids[rows].tolist(),
+                                           _none(scenario.assignment[rows].tolist()),
+                                           scenario.locked[rows].astype(int).tolist(), [1] * len(rows)))
 
 
 def record_issues(conn: sqlite3.Connection, source: str, issues, at: str) -> None:
@@ -175,3 +249,4 @@ def write_scenario(conn: sqlite3.Connection, plan: Plan, scenario: Scenario, cre
         zip([scenario.id] * len(territory), plan.accounts.ids.tolist(), territory.tolist(),
             scenario.locked.astype(int).tolist()))
     expect_rows(cursor, len(territory), f"assignments of scenario {scenario.name!r}")
+    write_scenario_units(conn, plan, scenario)

@@ -133,5 +133,48 @@ def load_plan(conn: sqlite3.Connection, path: Path | None = None) -> Plan:
         active = 0
     if active not in scenarios:
         active = next(iter(scenarios))
-    return Plan(accounts, scenarios, active, Settings.from_json(values.get("settings")),
+    plan = Plan(accounts, scenarios, active, Settings.from_json(values.get("settings")),
                 name=values.get("name") or "Untitled")
+    plan.units = load_units(conn, plan)
+    return plan
+
+
+def load_units(conn: sqlite3.Connection, plan: Plan):
+    """The active unit layer with its placement and every scenario's unit assignment, or None (no layer, or a
+    file older than schema version 3 opened read-only). Polygons are parsed from WKB on first use."""
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "unit_layers" not in tables:
+        return None
+    head = conn.execute("SELECT kind, source, id_column, name_column, approximate FROM unit_layers").fetchone()
+    if head is None:
+        return None
+    from desktop_planner.core.units import NOT_PLACED, ScenarioUnits, UnitLayer, UnitState
+    rows = conn.execute("SELECT id, name, parent, area_km2, geometry FROM units ORDER BY position").fetchall()
+    blobs = [r[4] for r in rows]
+
+    def geometries():
+        import shapely
+        return shapely.from_wkb(blobs)
+    layer = UnitLayer(head[0], head[1], [r[0] for r in rows], [r[1] for r in rows], geometries,
+                      [r[3] for r in rows], parents=[r[2] for r in rows], approximate=bool(head[4]),
+                      id_column=head[2], name_column=head[3])
+    placed = conn.execute("SELECT account_id, unit_id, how, problem FROM account_units ORDER BY account_id").fetchall()
+    account_ids = np.array([r[0] for r in placed], dtype=np.int64)
+    index = {u: i for i, u in enumerate(layer.ids.tolist())}
+    account_unit = np.array([index.get(r[1], NOT_PLACED) for r in placed], dtype=np.int64)
+    how = np.array([r[2] for r in placed], dtype=object)
+    problems = {r[0]: r[3] for r in placed if r[3] is not None}
+    state = UnitState(layer, account_ids, account_unit, how, problems)
+    for sid, scenario in plan.scenarios.items():
+        unit_rows = conn.execute("SELECT unit_id, IFNULL(territory_id, -1) FROM unit_assignments "
+                                 "WHERE scenario_id = ?", (sid,)).fetchall()
+        if not unit_rows:
+            continue  # a scenario written by other means: derived when first asked for (UnitState.of)
+        territory = np.full(len(layer), UNASSIGNED, dtype=np.int64)
+        for unit_id, tid in unit_rows:
+            if unit_id in index and tid in scenario.territories:
+                territory[index[unit_id]] = tid
+        exceptions = _int_column(conn, "SELECT account_id AS v FROM assignments WHERE scenario_id = ? AND "
+                                 "unit_exception <> 0 ORDER BY account_id", (sid,))
+        state.scenarios[sid] = ScenarioUnits(territory, exceptions)
+    return state

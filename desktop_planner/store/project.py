@@ -22,7 +22,8 @@ from desktop_planner.core.commands import Effect
 from desktop_planner.core.contiguity import ContiguityChecker
 from desktop_planner.core.model import Plan
 from desktop_planner.core.settings import Settings
-from desktop_planner.store.change_writer import ChangeWriter, FileOutOfStep, record_issues, write_scenario
+from desktop_planner.store.change_writer import (ChangeWriter, FileOutOfStep, record_issues, write_scenario,
+                                                write_unit_layer)
 from desktop_planner.store.derived_cache import cached_graph_edges, store_entry
 from desktop_planner.store.instance_lock import InstanceLock, held_here
 from desktop_planner.store.loading import load_plan
@@ -363,6 +364,8 @@ def _write_plan(conn: sqlite3.Connection, plan: Plan) -> None:
             a.segment.tolist(), a.industry.tolist(), a.postcode.tolist(), a.attrs.tolist()))
     for scenario in plan.scenarios.values():
         write_scenario(conn, plan, scenario, now_iso())
+    if getattr(plan, "units", None) is not None:
+        write_unit_layer(conn, plan, plan.units, now_iso())
 
 
 def _nan_to_none(values: np.ndarray) -> list:

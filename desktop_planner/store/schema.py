@@ -1,7 +1,10 @@
-"""The project file's schema (DESIGN.md), version 2, and the migrations from older versions.
+"""The project file's schema (DESIGN.md), version 3, and the migrations from older versions.
 
 Version 2: ids of accounts, scenarios and territories are AUTOINCREMENT (never reused, so an audit row never
 points at a different object), and each audit row also keeps the names as they were when it was written.
+Version 3: geography units (at most one active layer): the layer, its units with WKB polygons, the unit of each
+account, each scenario's unit territories, and the accounts that are exceptions (they keep their own territory
+when their unit moves). A file without a layer has these tables empty and behaves as version 2 did.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Callable
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 APPLICATION_ID = 0x54504C4E  # "TPLN" in the SQLite header: lets `file` and other tools recognise a project
 
 SCHEMA_V1 = """
@@ -101,7 +104,53 @@ CHANGES_BY_STEP = "CREATE INDEX IF NOT EXISTS changes_by_step ON changes (step)"
 
 
 SCHEMA_V2 = _v2(SCHEMA_V1)
-SCHEMA = SCHEMA_V2  # what a new file gets
+
+# Version 3. `unit_layers` has one row at most (the active layer). Account -> unit lives in its own table rather
+# than in `accounts`, so the account writers need not know about units; an account without a row there is not
+# placed yet (it arrived after the layer was set).
+UNIT_TABLES = """
+CREATE TABLE IF NOT EXISTS unit_layers (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    kind TEXT NOT NULL,
+    source TEXT,
+    id_column TEXT,
+    name_column TEXT,
+    approximate INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT
+);
+CREATE TABLE IF NOT EXISTS units (
+    position INTEGER PRIMARY KEY,
+    id TEXT UNIQUE NOT NULL,
+    name TEXT,
+    parent TEXT,
+    area_km2 REAL,
+    geometry BLOB
+);
+CREATE TABLE IF NOT EXISTS account_units (
+    account_id INTEGER PRIMARY KEY,
+    unit_id TEXT,
+    how TEXT,
+    problem TEXT
+);
+CREATE TABLE IF NOT EXISTS unit_assignments (
+    scenario_id INTEGER,
+    unit_id TEXT,
+    territory_id INTEGER NULL,
+    PRIMARY KEY (scenario_id, unit_id)
+) WITHOUT ROWID;
+"""
+EXCEPTION_COLUMN = "unit_exception"  # in `assignments`: 1 = a named account that keeps its own territory
+
+
+def _v3(script: str) -> str:
+    script = script.replace("    locked INTEGER DEFAULT 0,\n    PRIMARY KEY (scenario_id, account_id)",
+                            f"    locked INTEGER DEFAULT 0,\n    {EXCEPTION_COLUMN} INTEGER NOT NULL DEFAULT 0,\n"
+                            "    PRIMARY KEY (scenario_id, account_id)")
+    return script + UNIT_TABLES
+
+
+SCHEMA_V3 = _v3(SCHEMA_V2)
+SCHEMA = SCHEMA_V3  # what a new file gets
 
 # Figures derived from the accounts that are slow to compute (the Delaunay graph of a million accounts takes
 # seconds). Each entry carries a fingerprint of the data it was derived from and is ignored when that differs,
@@ -180,4 +229,15 @@ def _v1_to_v2(conn: sqlite3.Connection) -> None:
 
 # MIGRATIONS[v] upgrades a file from schema version v to v + 1, inside the caller's transaction (after a backup
 # copy has been written beside the file).
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2}
+def _v2_to_v3(conn: sqlite3.Connection) -> None:
+    """The unit tables, and the exception mark on assignment rows (0 everywhere: no layer yet)."""
+    have = {r[1] for r in conn.execute("PRAGMA table_info(assignments)")}
+    if EXCEPTION_COLUMN not in have:
+        conn.execute(f"ALTER TABLE assignments ADD COLUMN {EXCEPTION_COLUMN} INTEGER NOT NULL DEFAULT 0")
+    # One statement at a time: executescript would commit the caller's transaction.
+    for statement in UNIT_TABLES.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}

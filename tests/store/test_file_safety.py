@@ -181,7 +181,7 @@ def test_version_1_is_migrated_with_a_backup_to_autoincrement(tmp_path):
     with project:
         assert project.migrated_backup == tmp_path / "old.tplan.v1.bak"
         assert project.migrated_backup.read_bytes() == original
-        assert project.project_value("schema_version") == "2"
+        assert project.project_value("schema_version") == "3"
         assert plan.next_territory_id() == 13 and plan.next_account_id() == 100  # above the old audit row's ids
         History(plan, project).do(Reassign(1, [0], 2))
     sql = fetch(path, "SELECT sql FROM sqlite_master WHERE name = 'territories'")[0][0]

@@ -36,9 +36,14 @@ def test_workshop_type_is_large_dev_column_shows_and_the_badge_names_the_scenari
     legend, marks = window.map.legend(), window.view_options.regions.marks
     normal_legend, normal_label = legend.font().pointSizeF(), marks.font().pointSizeF()
 
+    area = window.map.view_range_mercator()
     mode.action.trigger()  # F11
     window.setGeometry(0, 0, 1366, 768)
     qtbot.wait(50)
+    shown = window.map.view_range_mercator()  # the same territories in view, fitted into the smaller map
+    slack = 0.01 * (area[2] - area[0])
+    assert shown[0] <= area[0] + slack and shown[1] <= area[1] + slack
+    assert shown[2] >= area[2] - slack and shown[3] >= area[3] - slack
     panel.table.ensurePolished()
     assert panel.table.font().pointSizeF() >= workshop.WORKSHOP_POINTS > normal_table
     assert legend.font().pointSizeF() >= 1.5 * normal_legend

@@ -260,6 +260,11 @@ class MapView(QWidget):
             raise ValueError(f"zoom factor must be positive, got {factor!r}")
         self.view_box.scaleBy((1.0 / factor, 1.0 / factor), center=None if around is None else QPointF(*around))
 
+    def show_area(self, x_min: float, y_min: float, x_max: float, y_max: float) -> None:
+        """Fit this area (Web Mercator metres) into the map, whatever its size: after the map was resized, the
+        same part of the world stays in view instead of the same scale."""
+        self.view_box.setRange(xRange=(x_min, x_max), yRange=(y_min, y_max), padding=0)
+
     def view_range_mercator(self) -> tuple[float, float, float, float]:
         """(x_min, y_min, x_max, y_max) of the visible area in Web Mercator metres."""
         (x0, x1), (y0, y1) = self.view_box.viewRange()

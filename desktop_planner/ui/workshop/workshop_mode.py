@@ -40,6 +40,7 @@ class WorkshopMode(QObject):
         super().__init__(window)
         self.window_ = window
         self._saved: dict | None = None
+        self._area: tuple[float, float, float, float] | None = None  # the map's view to show after a relayout
         self._unsubscribe = None
         self.action = QAction("&Workshop mode", window)
         self.action.setCheckable(True)
@@ -173,6 +174,7 @@ class WorkshopMode(QObject):
         self._saved = {"state": w.saveState(), "geometry": w.saveGeometry(), "style": w.styleSheet(),
                        "was_maximized": w.isMaximized(), "splitter": w.splitter.sizes(), "split": panel.split.sizes(),
                        "row": panel.table.verticalHeader().defaultSectionSize()}
+        self._area = w.map.view_range_mercator()  # shown again once the full-screen layout has settled
         for dock in (w.compare_view, w.history_dock, w.region_view, w.coverage_dock):  # room for map and chart
             dock.hide()
         font = QFont(w.font())
@@ -212,6 +214,14 @@ class WorkshopMode(QObject):
         w.splitter.setSizes([total - panel, panel])
         height = sum(w.panel.split.sizes())
         w.panel.split.setSizes([round(height * (1 - CHART_SHARE)), round(height * CHART_SHARE)])
+        self._show_area_again()
+
+    def _show_area_again(self) -> None:
+        """The map's size changed with the mode: keep the same territories in view (a smaller map at the same
+        scale showed them in a corner, cut off)."""
+        if self._area is not None:
+            self.window_.map.show_area(*self._area)
+            self._area = None
 
     def _set_map_text_scale(self, scale: float) -> None:
         w = self.window_
@@ -240,6 +250,7 @@ class WorkshopMode(QObject):
     def _leave(self) -> None:
         w, saved = self.window_, self._saved
         self._saved = None
+        self._area = w.map.view_range_mercator()
         panel = w.panel
         w.removeEventFilter(self)
         self.bar.hide()
@@ -261,6 +272,7 @@ class WorkshopMode(QObject):
         w.restoreState(saved["state"])
         w.splitter.setSizes(saved["splitter"])
         panel.split.setSizes(saved["split"])
+        QTimer.singleShot(0, self._show_area_again)
 
 
 def install(window) -> WorkshopMode:

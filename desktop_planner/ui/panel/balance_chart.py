@@ -3,10 +3,12 @@ scrolling through what does not fit (50-200 territories stay readable)."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QFontMetricsF
+from PySide6.QtGui import QBrush, QColor, QFontMetricsF
 from PySide6.QtWidgets import QGraphicsItem
 
 
@@ -58,7 +60,7 @@ class BalanceChart(pg.PlotWidget):
         order = np.arange(k) if order is None or len(order) != k else np.asarray(order, dtype=np.int64)
         self._order = order
         values, targets, in_band = values[order], targets[order], np.asarray(in_band)[order]
-        colors = [colors[i] for i in order.tolist()] if colors else colors
+        colors = [_brush(colors[i]) for i in order.tolist()] if colors else colors
         labels = [labels[i] for i in order.tolist()]
         rows = np.arange(k, dtype=float)
         self.band.setOpts(x0=targets * (1 - tolerance), y=rows, width=2 * tolerance * targets)
@@ -142,6 +144,13 @@ class BalanceChart(pg.PlotWidget):
         if self._labels:
             self._show_rows()
             self.rowsChanged.emit()
+
+
+@lru_cache(maxsize=1024)
+def _brush(color: str) -> QBrush:
+    """One brush per colour, made once: pyqtgraph otherwise parses every bar's colour string on every update
+    (~2.5 ms a preview step at 200 territories)."""
+    return QBrush(QColor(color))
 
 
 def nice_ceiling(value: float) -> float:

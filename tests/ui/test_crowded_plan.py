@@ -4,6 +4,7 @@ under way shows which territories it changes and by how much."""
 
 from __future__ import annotations
 
+import math
 
 import numpy as np
 import pytest
@@ -328,3 +329,20 @@ def test_the_active_territorys_name_is_always_on_the_map(qtbot, tmp_path, isolat
     assert hidden, "every name fits: the test needs a crowded map"
     window.controller.set_active(hidden[0].id)
     qtbot.waitUntil(lambda: hidden[0].name.split(" ")[0] in shown(), timeout=3000)
+
+
+def test_a_name_that_must_show_is_placed_even_among_houses(view):
+    """The active territory's name (infinite priority) shows even where home markers leave no free place,
+    as its first word over them; an ordinary name there is left out."""
+    from desktop_planner.ui.map.regions_layer import RegionMarks
+    marks = RegionMarks(view.view_box)
+    view.view_box.setRange(xRange=(-8.3e6, -7.9e6), yRange=(4.9e6, 5.2e6), padding=0)
+    x, y = -8.1e6, 5.05e6
+    metres = 1.0 / abs(marks.view_transform().sy)
+    # Houses on the spot and a marker's height above and below it, and a little to each side: no room anywhere.
+    homes = [(x + dx * 20 * metres, y + dy * MARKER_PIXELS * metres) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
+    marks.avoid(lambda: homes)
+    marks.set_labels([(x, y, "NE-08 Johnstown", 1.0)])
+    assert marks.placed_labels() == []
+    marks.set_labels([(x, y, "NE-08 Johnstown", math.inf)])
+    assert [name for name, _ in marks.placed_labels()] == ["NE-08"]

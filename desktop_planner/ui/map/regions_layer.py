@@ -207,7 +207,8 @@ class RegionMarks(ScreenLayer):
 
     def set_labels(self, labels: list[tuple]) -> None:
         """(x, y, name) or (x, y, name, priority) per territory, at a point inside its region. Where names would
-        collide the higher priority (the larger territory) is shown."""
+        collide the higher priority (the larger territory) is shown; a name of infinite priority always is (its
+        first word at least, over home markers if nothing else is free)."""
         self._labels = [tuple(label[:3]) for label in labels]
         prioritised = [(x, y, name, float(rest[0]) if rest else 0.0) for x, y, name, *rest in labels]
         self._by_priority = sorted(prioritised, key=lambda label: -label[3])  # stable: ties keep their order
@@ -357,14 +358,17 @@ class RegionMarks(ScreenLayer):
             add(box)
         marker_set = set(marker_boxes)
         placed = []
-        for x, y, full_name, _priority in self._by_priority:
+        for x, y, full_name, priority in self._by_priority:
             px, py = x * sx, y * sy
             short = full_name.split(" ", 1)[0]
             for name in (full_name, short) if short != full_name else (full_name,):  # "NE-19 Binghamton", "NE-19"
                 width = metrics.horizontalAdvance(name)
                 box = (px - width / 2 - LABEL_PAD, py - height / 2 - LABEL_PAD,
                        px + width / 2 + LABEL_PAD, py + height / 2 + LABEL_PAD)
-                blocker = hits(box)
+                if priority == math.inf and name == short:
+                    blocker = None  # a name that must show (the active territory's): over the houses if need be
+                else:
+                    blocker = hits(box)
                 if blocker is not None and blocker in marker_set:  # over a home: try below it, then above it
                     below = (box[0], blocker[3] + 1, box[2], blocker[3] + 1 + box[3] - box[1])
                     above = (box[0], blocker[1] - 1 - (box[3] - box[1]), box[2], blocker[1] - 1)

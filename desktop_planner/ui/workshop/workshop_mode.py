@@ -62,6 +62,10 @@ class WorkshopMode(QObject):
         self.snapshot_action = QAction("Snapshot…", window)
         self.snapshot_action.setStatusTip("Keep what is on screen as a named scenario; work goes on in this one")
         self.snapshot_action.triggered.connect(self.snapshot)
+        # The way out comes first: at 1366 px in large type the bar's end is cut off.
+        self.bar.addAction(self.action)
+        self.action.setIconText("Leave workshop (F11)")
+        self.bar.addSeparator()
         self.badge = QLabel(self.bar)  # which of A and B is on screen, large
         self.badge.setObjectName("workshop_badge")
         self.badge.setToolTip("The scenario on screen: T switches between A and B")
@@ -74,9 +78,6 @@ class WorkshopMode(QObject):
         self.bar.addAction(self.swap_action)
         self.bar.addSeparator()
         self.bar.addAction(self.snapshot_action)
-        self.bar.addSeparator()
-        self.bar.addAction(self.action)
-        self.action.setIconText("Leave workshop (F11)")
         for combo in (self.combo_a, self.combo_b):
             combo.activated.connect(lambda index, c=combo: self._switch(c.itemData(index)))
         window.addToolBarBreak(Qt.TopToolBarArea)  # a row of its own, so that it is never cut off

@@ -306,10 +306,14 @@ def test_the_window_highlights_what_a_lasso_under_way_changes(qtbot, tmp_path, i
     target = window.controller.active
     hit = np.flatnonzero(plan.active.assignment != target)[:25]
     losers = sorted({list(plan.active.territories).index(t) for t in plan.active.assignment[hit].tolist()})
+    table = window.panel.table
+    widths = [table.columnWidth(c) for c in range(window.panel.model.columnCount())]
     window.map.selectionPreview.emit(hit)
     assert window.panel.changed_rows() == sorted({1, *losers})
     window.map.selectionPreview.emit(np.zeros(0, dtype=np.int64))  # the stroke was cancelled
     assert window.panel.changed_rows() == []
+    # Columns widened for "(Δ …)" during the preview are as they were again: the table does not stay jumped.
+    assert [table.columnWidth(c) for c in range(window.panel.model.columnCount())] == widths
 
 
 def test_the_active_territorys_name_is_always_on_the_map(qtbot, tmp_path, isolated_settings):

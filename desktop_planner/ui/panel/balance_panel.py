@@ -314,6 +314,7 @@ class BalancePanel(QWidget):
         self._colors: list[str] = []
         self._active: int | None = None
         self._sized_for: tuple[int, ...] | None = None
+        self._widened: dict[int, int] = {}  # column -> width before a preview widened it
 
     # -- state from the controller ----------------------------------------------------------------------
     @property
@@ -364,11 +365,16 @@ class BalancePanel(QWidget):
         if self._sized_for != self.model.territory_ids:
             # Fit the columns to their contents once per set of territories, not on every preview step.
             self._sized_for = self.model.territory_ids
+            self._widened = {}
             self.table.resizeColumnsToContents()
             self._leave_room_to_grow()
             self._share_height()
         if self.model.changed_rows:
             self._fit_changes()
+        elif not self._preview and self._widened:
+            for column, width in self._widened.items():  # the preview is over: the columns go back
+                self.table.setColumnWidth(column, width)
+            self._widened = {}
         self._describe_preview()
         self.chart.update_bars(m.values[measure], m.targets[measure], m.tolerance, m.in_band(measure),
                                self._colors, [short_label(t.name) for t in self._territories],
@@ -413,7 +419,8 @@ class BalancePanel(QWidget):
         return list(self.model.changed_rows)
 
     def _fit_changes(self) -> None:
-        """Widen (never narrow) the columns that show a preview's changes, so that "4,912 (+107)" is not cut."""
+        """Widen (never narrow) the columns that show a preview's changes, so that "4,912 (+107)" is not cut; they
+        go back to their width when the preview ends."""
         metrics = self.table.fontMetrics()
         for column, spec in enumerate(COLUMNS):
             if column != DEVIATION_COLUMN and spec.measure not in ("accounts", self.measure):
@@ -421,6 +428,7 @@ class BalancePanel(QWidget):
             texts = [self.model.data(self.model.index(row, column)) or "" for row in self.model.changed_rows]
             wanted = max(metrics.horizontalAdvance(t) for t in texts) + 2 * metrics.horizontalAdvance("8") + 8
             if wanted > self.table.columnWidth(column):
+                self._widened.setdefault(column, self.table.columnWidth(column))
                 self.table.setColumnWidth(column, wanted)
 
     def _leave_room_to_grow(self) -> None:

@@ -90,6 +90,8 @@ def test_lasso_moves_exactly_those_accounts_and_panel_follows(window, qtbot):
     assert window.named_actions["undo"].text().startswith("&Undo Lasso 25 accounts")
     assert_map_shows(window, after)
     window.named_actions["undo"].trigger()
+    assert window.statusBar().currentMessage() == "Undone: Lasso 25 accounts to " + \
+        plan.active.territories[target].name
     assert (plan.active.assignment == before).all()
     assert_panel_shows(window, MeasureEngine(plan).measures())
     assert_map_shows(window, before)  # the undo changed the plan's array in place: the dots follow all the same

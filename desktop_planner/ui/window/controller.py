@@ -349,8 +349,10 @@ class GestureController(QObject):
         try:
             for _ in range(steps):
                 self._leave_scenario_the_step_deletes(undo)
+                labels = self.history.undo_labels() if undo else self.history.redo_labels()
                 if not move():
                     break
+                self.message.emit(f"{'Undone' if undo else 'Redone'}: {labels[0]}")
         except (CommandError, ProjectError) as exc:
             self._redraw_after_failure()
             self.report_error(str(exc))

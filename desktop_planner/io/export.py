@@ -45,7 +45,10 @@ def spreadsheet_safe(value):
 def write_csv(path: str | Path, header: Sequence[str], rows: Iterable[Sequence], bom: bool = False) -> int:
     """Write rows under a header; returns the number of data rows. `bom` helps Excel detect UTF-8."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.partial")
+    # Written beside the target and renamed over it, so a failure never leaves half a file; but a device or a
+    # pipe (/dev/stdout, /dev/null) is written in place: renaming over it would replace it with a plain file.
+    direct = path.exists() and not path.is_file()
+    tmp = path if direct else path.with_name(f".{path.name}.partial")
     count = 0
     try:
         with open(tmp, "w", newline="", encoding="utf-8-sig" if bom else "utf-8") as fh:
@@ -54,9 +57,11 @@ def write_csv(path: str | Path, header: Sequence[str], rows: Iterable[Sequence],
             for row in rows:
                 writer.writerow([spreadsheet_safe(v) for v in row])
                 count += 1
-        os.replace(tmp, path)
+        if not direct:
+            os.replace(tmp, path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        if not direct:
+            tmp.unlink(missing_ok=True)
         raise ExportError(f"{path}: cannot be written ({exc.strerror or exc})") from None
     return count
 

@@ -43,6 +43,8 @@ def export_territories(plan: Plan, scenario: Scenario, path: str | Path, region_
     driver = DRIVERS.get(path.suffix.lower())
     if driver is None:
         raise ExportError(f"{path}: choose a .gpkg or .geojson file name for territories")
+    if path.exists() and not path.is_file():
+        raise ExportError(f"{path}: is not a file; choose a .gpkg or .geojson file name")
     frame = territories_frame(plan, scenario, region_map, contiguity)
     tmp = path.with_name(f".{path.name}.partial{path.suffix}")
     try:

@@ -120,16 +120,18 @@ def make_read_only(folder, writable: bool = False) -> bool:
     return subprocess.run(["chattr", "-i" if writable else "+i", str(folder)], capture_output=True).returncode == 0
 
 
-def test_project_in_a_read_only_folder_opens_for_reading(project, capsys):
+def test_project_in_a_read_only_folder_opens_for_reading(project, capsys, tmp_path_factory):
     """Defect: not even summary could open it, and the message called it damaged."""
     folder = project.parent
+    out = tmp_path_factory.mktemp("out") / "summary.csv"  # elsewhere: the project's folder is read-only
     before = state(folder)
     if not make_read_only(folder):
         pytest.skip("cannot make a folder read-only here")
     try:
         assert cli.main(["summary", str(project), "--json"]) == 0
         assert '"scenario"' in capsys.readouterr().out
-        assert cli.main(["export", str(project), "--out", "/dev/null", "--what", "summary"]) == 0
+        assert cli.main(["export", str(project), "--out", str(out), "--what", "summary"]) == 0
+        assert out.read_text().startswith("territory")
         code = cli.main(["balance", str(project), "--into", "B", "--time-limit", "1"])
         err = capsys.readouterr().err
         assert code == 2 and "read-only" in err and "damaged" not in err

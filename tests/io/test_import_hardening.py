@@ -2,6 +2,9 @@
 
 import csv
 import io
+import os
+import stat
+import threading
 
 from desktop_planner.io.account_import import read_accounts
 from desktop_planner.io.export import spreadsheet_safe, write_csv
@@ -69,3 +72,17 @@ def test_export_neutralises_only_what_a_spreadsheet_would_run(tmp_path):
     out = tmp_path / "o.csv"
     write_csv(out, ["id"], [["-123"], ["=HYPERLINK(1)"]])
     assert list(csv.reader(io.StringIO(out.read_text()))) == [["id"], ["-123"], ["'=HYPERLINK(1)"]]
+
+
+def test_exporting_to_a_pipe_writes_into_it_and_leaves_it_a_pipe(tmp_path):
+    """Defect: the export wrote beside its target and renamed over it, which turned /dev/null (for root) into a
+    plain file; a device or a pipe is now written in place."""
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(pipe.read_text()))
+    reader.start()
+    assert write_csv(pipe, ["a", "b"], [[1, "=SUM(A1)"]]) == 1
+    reader.join(timeout=10)
+    assert got == ["a,b\n1,'=SUM(A1)\n"] or got == ["a,b\r\n1,'=SUM(A1)\r\n"]
+    assert stat.S_ISFIFO(pipe.stat().st_mode)

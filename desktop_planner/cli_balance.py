@@ -69,6 +69,10 @@ def add_parser(sub, positive_int) -> None:
     bal.add_argument("--contiguous", action=argparse.BooleanOptionalAction, default=None,
                      help="every territory in one piece (default with the travel objective; --no-contiguous "
                      "allows pieces)")
+    bal.add_argument("--within", choices=("state", "region"), help="with a unit layer: keep every territory "
+                     "inside one state (the state of its rep's home); 'region' is not supported yet")
+    bal.add_argument("--by-account", action="store_true", help="with a unit layer: balance single accounts "
+                     "instead of whole units")
     bal.add_argument("--time-limit", type=_seconds, default=60.0, metavar="SECONDS")
     bal.add_argument("--seed", type=int, default=0)
     bal.add_argument("--json", action="store_true", help="print the report (or the curve) as one JSON object")
@@ -117,7 +121,15 @@ def run_balance(args, bad_input, open_project, pick_scenario) -> int:
         settings = BalanceSettings(measures=measures, objective=args.objective, homes=args.homes,
                                    max_disruption_accounts=args.max_disruption,
                                    max_disruption_potential=args.max_disruption_potential,
-                                   require_contiguous=args.contiguous, time_limit_s=args.time_limit, seed=args.seed)
+                                   require_contiguous=args.contiguous, time_limit_s=args.time_limit, seed=args.seed,
+                                   within=args.within, use_units=not args.by_account)
+        if args.within is not None and (plan.units is None or args.by_account):
+            raise bad_input(f"--within {args.within} needs whole units: set a unit layer first (`desktop-planner "
+                            "units PROJECT --layer us-counties`) and leave out --by-account")
+        if args.within == "region":
+            raise bad_input("--within region is not supported yet: a territory's region does not name whole "
+                            "states (in the Northeast demo Pennsylvania holds West and Central territories); use "
+                            "--within state")
         edges = project.contiguity_checker(plan).edges
         try:
             if args.tradeoff:
@@ -148,8 +160,12 @@ def _write_scenario(args, project, plan, source, work, result, measures, bad_inp
     balanced = Scenario(source.id, source.name, result.territories, result.assignment, work.locked)
     created = copy_scenario(plan, balanced, args.into.strip(), notes=f"Auto-balance of {source.name!r}: "
                             + ", ".join(f"{m} ±{t:.0%}" for m, t in measures.items()))
+    command = AddScenario(created)
+    if result.unit_territory is not None:
+        from desktop_planner.optimize.units_balance import new_scenario_command
+        command = new_scenario_command(plan, source, balanced, created, result)
     try:
-        History(plan, project).do(AddScenario(created))
+        History(plan, project).do(command)
     except (CommandError, ProjectError) as exc:
         raise bad_input(str(exc)) from None
     return created

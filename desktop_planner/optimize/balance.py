@@ -48,6 +48,10 @@ class BalanceSettings:
     time_limit_s: float = 60.0
     seed: int = 0
     candidates: int = 8  # territories (nearest homes, plus the current one) an account may go to
+    # With an active unit layer (plan.units): balance whole units on their adjacency (units_balance.py), or
+    # single accounts as without a layer (False). `within`: "state" keeps each territory inside one state.
+    use_units: bool = True
+    within: str | None = None
 
     @property
     def contiguous(self) -> bool:
@@ -77,6 +81,8 @@ class BalanceSettings:
             raise ValueError("the time limit must be positive")
         if int(self.candidates) < 1:
             raise ValueError("candidates must be at least 1")
+        if self.within not in (None, "state", "region"):
+            raise ValueError(f"within must be 'state' or 'region', got {self.within!r}")
         return replace(self, measures=measures, candidates=int(self.candidates))
 
 
@@ -85,6 +91,8 @@ class BalanceResult:
     assignment: np.ndarray  # territory id per account (UNASSIGNED = -1), same order as the plan's accounts
     territories: dict[int, Territory]  # the scenario's territories, homes moved when homes="optimize"
     report: BalanceReport
+    unit_territory: np.ndarray | None = None  # balanced on units: territory id per unit of plan.units.layer
+    units_fixed: np.ndarray | None = None  # bool per account: kept where it was (exception, locked, not placed)
 
     @property
     def cancelled(self) -> bool:
@@ -99,9 +107,13 @@ class BalanceResult:
 
     def command(self, scenario: Scenario, label: str = "Auto-balance") -> Command:
         """The result as ONE undoable command for the History: a SetAssignment (action "balance") of the
-        accounts that change, with the moved homes (homes="optimize") in the same Composite step."""
+        accounts that change, with the moved homes (homes="optimize") in the same Composite step. Balanced on
+        units: an AssignUnits of every unit (accounts follow, exceptions and locked accounts stay) instead."""
         changed = self.changed_accounts(scenario)
         assign = SetAssignment(scenario.id, changed, self.assignment[changed], label=label, action="balance")
+        if self.unit_territory is not None:
+            from desktop_planner.optimize.units_balance import unit_command
+            assign = unit_command(self, scenario, label)
         homes = [EditTerritory(scenario.id, tid, home_lon=t.home_lon, home_lat=t.home_lat)
                  for tid, t in self.changed_homes(scenario).items() if tid in scenario.territories]
         return Composite([assign, *homes], label, action="balance") if homes else assign
@@ -155,6 +167,15 @@ def balance(plan: Plan, scenario: Scenario, settings: BalanceSettings | None = N
     (core.contiguity.account_graph) when known (the project file caches it). `progress(fraction, message)` returning False cancels: the result
     is then the best plan found so far, flagged `cancelled`."""
     settings = (settings or BalanceSettings()).validated()
+    if getattr(plan, "units", None) is not None and settings.use_units:
+        from desktop_planner.optimize.units_balance import balance_units
+        if distance_matrix is not None:
+            raise ValueError("a distance matrix is per account: balance on units without one, or set "
+                             "use_units=False")
+        return balance_units(plan, scenario, settings, progress, baseline)
+    if settings.within is not None:
+        raise ValueError(f"keeping territories within a {settings.within} needs a unit layer (set one with "
+                         "`desktop-planner units PROJECT --layer us-counties`)")
     clock = Clock(settings.time_limit_s, progress)
     clock.step(0.0, "Preparing")
     baseline = baseline or scenario

@@ -1,13 +1,15 @@
 """`desktop-planner units`: set the project's geography unit layer (or show or remove it).
 
-    desktop-planner units my.tplan --layer us-counties
-    desktop-planner units my.tplan --layer us-zip --follow          # accounts move to their ZIP's territory
+    desktop-planner units my.tplan --layer us-counties              # accounts follow their county's territory
+    desktop-planner units my.tplan --layer us-zip --keep-exceptions # accounts stay; those off their unit are named
     desktop-planner units my.tplan --layer bricks.gpkg --id-column BRICK --name-column NAME
     desktop-planner units my.tplan                                  # what the project has now
 
-Setting a layer changes no account's territory unless --follow: each unit takes the territory of most of its
-accounts, and accounts elsewhere are kept as named exceptions (listed and counted). Heavy modules are imported
-inside the handlers so other commands never pay for them.
+Setting a layer gives each unit the territory of most of its accounts, and the accounts elsewhere follow their
+unit (one undoable step): the issue's rule, "accounts follow their unit unless an account is an explicit
+exception". With --keep-exceptions nobody moves and those accounts become named exceptions instead (listed and
+counted); a balance keeps exceptions where they are, so hundreds of them leave territories in pieces on the map.
+Heavy modules are imported inside the handlers so other commands never pay for them.
 """
 
 from __future__ import annotations
@@ -28,9 +30,12 @@ def add_parser(sub) -> None:
     p.add_argument("--name-column", metavar="N", help="the file's column holding the unit name")
     p.add_argument("--layer-name", metavar="L", help="which layer of a multi-layer file (default: the first "
                    "polygon layer)")
-    p.add_argument("--scenario", help="scenario whose report is shown, and that --follow changes (default: active)")
-    p.add_argument("--follow", action="store_true", help="accounts outside their unit's majority territory move "
-                   "to it (one undoable step) instead of being kept as exceptions")
+    p.add_argument("--scenario", help="scenario whose report is shown, and whose accounts follow their unit "
+                   "(default: active)")
+    p.add_argument("--follow", action="store_true", default=True, help="accounts outside their unit's majority "
+                   "territory move to it, in one undoable step (the default)")
+    p.add_argument("--keep-exceptions", dest="follow", action="store_false", help="move nobody: accounts outside "
+                   "their unit's majority territory are kept as named exceptions")
     p.add_argument("--all-states", action="store_true", help="built-in layers: keep the units of every state, "
                    "not only of the states that hold accounts")
     p.add_argument("--snap-km", type=float, default=None, metavar="KM",

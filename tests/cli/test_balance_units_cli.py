@@ -21,7 +21,7 @@ DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo_northeast.tplan
 def counties(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("balance_units_cli") / "demo.tplan"
     shutil.copyfile(DEMO, path)
-    assert main(["units", str(path), "--layer", "us-counties"]) == 0
+    assert main(["units", str(path), "--layer", "us-counties", "--keep-exceptions"]) == 0
     return path
 
 

@@ -68,11 +68,11 @@ def round_trip(tmp_path, capsys, *layer) -> tuple[Path, Path, Path, str]:
 def test_counties_place_every_account_and_keep_the_plan(tmp_path, capsys):
     path = demo_copy(tmp_path, "demo.tplan")
     before = assignments(path)
-    code, out, _ = run(capsys, "units", path, "--layer", "us-counties")
+    code, out, _ = run(capsys, "units", path, "--layer", "us-counties", "--keep-exceptions")
     assert code == 0
     assert "accounts placed: 5,000 of 5,000" in out and "not placed" not in out
     assert "exceptions (named accounts keeping their own territory): 283" in out
-    assert assignments(path) == before  # a layer adds meaning; it moves nobody without --follow
+    assert assignments(path) == before  # with --keep-exceptions the layer adds meaning and moves nobody
     assert (tmp_path / "demo.tplan.v1.bak").exists()  # migrated (1 -> 3) after a backup copy
     code, out, _ = run(capsys, "units", path)  # read-only: the layer as stored
     assert code == 0 and "us-counties" in out and "5,000 of 5,000" in out
@@ -173,3 +173,11 @@ def test_a_unit_keyed_alignment_without_a_layer_says_what_to_do(tmp_path, capsys
     assert code == 2 and "keyed by 'ZIP', a geography unit, but the project has no unit layer" in err
     code, _, err = run(capsys, "import", path)
     assert code == 2 and "needs an accounts file, or --reps or --alignment" in err
+
+
+def test_by_default_accounts_follow_their_unit(tmp_path, capsys):
+    path = demo_copy(tmp_path, "demo.tplan")
+    code, out, _ = run(capsys, "units", path, "--layer", "us-counties")
+    assert code == 0
+    assert "283 accounts moved to follow their unit's territory" in out
+    assert "exceptions (named accounts keeping their own territory): 0" in out

@@ -25,7 +25,7 @@ TIME = 8.0
 def counties_project(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("units_balance") / "demo.tplan"
     shutil.copyfile(DEMO, path)
-    assert main(["units", str(path), "--layer", "us-counties"]) == 0
+    assert main(["units", str(path), "--layer", "us-counties", "--keep-exceptions"]) == 0
     return path
 
 

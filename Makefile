@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DEMO := resources/demo_northeast.tplan
 
-.PHONY: run test bench lint demo clean
+.PHONY: run test bench lint demo clean package package-test
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,5 +33,18 @@ bench: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m desktop_planner demo $(DEMO) --accounts 5000 --territories 12 --region northeast --seed 7 --force
 
+# `make package`: the PyInstaller bundle in dist/ and dist/desktop-planner-<version>-linux-<arch>.tar.gz (about
+# 1 minute). `make package-test` also runs the unpacked bundle in a clean environment (README, "Packaging").
+PKG_STAMP := $(VENV)/.package-stamp
+$(PKG_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e ".[package]"
+	touch $(PKG_STAMP)
+
+package: $(PKG_STAMP)
+	packaging/linux/build.sh $(PY)
+
+package-test: package
+	packaging/linux/package_test.sh $(PY)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) .pytest_cache .hypothesis build dist *.egg-info

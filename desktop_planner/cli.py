@@ -18,16 +18,6 @@ COMMANDS = ("demo", "import", "export", "summary", "balance", "render", "units")
 LATER: dict[str, str] = {}  # commands announced but not available yet
 
 
-def version() -> str:
-    """The installed distribution's version, else the package's own (a source tree, a frozen build)."""
-    from importlib import metadata
-    try:
-        return metadata.version("desktop_planner")
-    except metadata.PackageNotFoundError:
-        from desktop_planner import __version__
-        return __version__
-
-
 MAX_MESSAGE_CHARS = 2000  # a reason on standard error stays readable, whatever the input held
 
 
@@ -132,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
             return HANDLERS[args.command](args)
         args = gui_parser().parse_args(argv)
         if args.version:  # before anything heavy: numpy, Qt and the rest are never imported for it
-            print(f"desktop-planner {version()}")
+            from desktop_planner import installed_version
+            print(f"desktop-planner {installed_version()}")
             return EXIT_OK
     except UsageError as exc:
         print(exc, file=sys.stderr)

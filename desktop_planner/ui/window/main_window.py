@@ -30,6 +30,7 @@ from desktop_planner.ui.map import region_view
 from desktop_planner.ui.window import scenario_bar
 from desktop_planner.ui.window import status_bar
 from desktop_planner.ui.dialogs import territory_dialogs
+from desktop_planner.ui.dialogs.about_dialog import show_about
 from desktop_planner.ui.workshop import workshop_mode as workshop
 from desktop_planner.ui.dialogs.new_project import DemoOptionsDialog, DemoProjectJob, empty_plan
 from desktop_planner.ui.panel.balance_panel import BalancePanel
@@ -170,7 +171,10 @@ class MainWindow(QMainWindow):
         territory.addAction(lock)
         self.panel.table.addAction(lock)
         self.panel.table.setContextMenuPolicy(Qt.ActionsContextMenu)
-        self.menus = {"file": file, "edit": edit, "tools": tools, "view": view, "territory": territory}
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(a("about", "&About Desktop Planner", lambda: show_about(self)))
+        self.menus = {"file": file, "edit": edit, "tools": tools, "view": view, "territory": territory,
+                      "help": help_menu}
 
         toolbar = QToolBar("Tools", self)
         toolbar.setObjectName("tools")

@@ -350,3 +350,19 @@ def test_a_name_that_must_show_is_placed_even_among_houses(view):
     assert marks.placed_labels() == []
     marks.set_labels([(x, y, "NE-08 Johnstown", math.inf)])
     assert [name for name, _ in marks.placed_labels()] == ["NE-08"]
+
+
+def test_a_name_under_the_legend_is_left_out_until_the_legend_is_collapsed(qtbot, tmp_path, isolated_settings):
+    """A name half hidden under the legend read as a fault ("NE" of "NE-12 New Limerick" showing at 1366)."""
+    from tests.ui.windows import wait_for_regions
+    window = shown_window(qtbot, tmp_path / "demo.tplan", make_plan(600, 3, seed=2), size=(1000, 700))
+    wait_for_regions(qtbot, window)
+    marks, legend = window.view_options.regions.marks, window.map.legend()
+    legend.set_collapsed(False)
+    name, box = marks.placed_labels()[0]
+    legend.move_panel_to(QPointF(box.left(), box.top() - 45))  # the user drags the legend over a name
+    assert legend.panel_rect().intersects(box) and legend.title_rect().bottom() < box.top()
+    assert name not in [n for n, _ in marks.drawn_labels()]
+    legend.set_collapsed(True)
+    qtbot.waitUntil(lambda: not legend.panel_rect().intersects(box), timeout=1000)
+    assert name in [n for n, _ in marks.drawn_labels()]

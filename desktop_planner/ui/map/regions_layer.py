@@ -180,6 +180,7 @@ class RegionMarks(ScreenLayer):
         self._tent: tuple[QPainterPath, QColor] | None = None
         self._pieces: dict[int, list[QPainterPath]] = {}
         self._avoid: Callable[[], list[tuple[float, float]]] = list
+        self._covered: Callable[[], QRectF] = QRectF  # what is drawn over the names (the legend)
         self._stamps: dict[tuple[str, float], QImage] = {}
         # The pictures of the pieces and of the names: (key, picture, its corner), drawn anew when their version
         # (bumped by every change of what they show) or the view, the layer's size or the device changed.
@@ -221,6 +222,13 @@ class RegionMarks(ScreenLayer):
         self._avoid = points
         self._changed("names")
 
+    def set_covered(self, rect: Callable[[], QRectF]) -> None:
+        """A rectangle of this layer drawn over the names (the legend, asked on each paint): a name under it is
+        left out rather than shown half hidden. It is checked when drawing, not when placing: the legend stays
+        put on screen while the map pans, and placing is done once per zoom."""
+        self._covered = rect
+        self._changed("names")
+
     def set_hover(self, path: QPainterPath | None) -> None:
         self._hover = path
         self._changed()
@@ -259,8 +267,10 @@ class RegionMarks(ScreenLayer):
         if self._tent is not None or self._hover is not None:
             self._draw_tent_and_hover(painter)
         if self._labels:
+            cover = self._covered()
             self._pictures["names"].paint(painter, self, self._paint_labels,
-                                          (self._versions["names"], tuple(self._avoid())))
+                                          (self._versions["names"], tuple(self._avoid()),
+                                           (cover.x(), cover.y(), cover.width(), cover.height())))
 
     @property
     def renders(self) -> int:
@@ -307,12 +317,15 @@ class RegionMarks(ScreenLayer):
     def _paint_labels(self, painter: QPainter) -> None:
         if not self._labels:
             return
-        view = self.view_transform()
-        rect = self.boundingRect()
         dpr = painter.device().devicePixelRatioF()
-        for name, box in self.placed_labels(view):
-            if rect.intersects(box):
-                painter.drawImage(QPointF(box.left() - LABEL_PAD, box.top() - LABEL_PAD), self._stamp(name, dpr))
+        for name, box in self.drawn_labels():
+            painter.drawImage(QPointF(box.left() - LABEL_PAD, box.top() - LABEL_PAD), self._stamp(name, dpr))
+
+    def drawn_labels(self) -> list[tuple[str, QRectF]]:
+        """The placed names that show: within the layer and not under what covers them (the legend)."""
+        rect, cover = self.boundingRect(), self._covered()
+        return [(name, box) for name, box in self.placed_labels()
+                if rect.intersects(box) and (cover.isEmpty() or not cover.intersects(box))]
 
     def placed_labels(self, view=None) -> list[tuple[str, QRectF]]:
         """The names drawn, with their rectangles in this layer's coordinates. Larger territories are placed

@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import shapely
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QRectF
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QFileDialog
 
@@ -42,6 +42,8 @@ class ViewOptions(QObject):
         self.overlays = PlanOverlays(window.map)
         homes = self.overlays.homes
         self.regions.marks.avoid(lambda: [(h.x, h.y) for h in homes.homes().values()] if homes.isVisible() else [])
+        legend = window.map.legend()
+        self.regions.marks.set_covered(lambda: legend.panel_rect() if legend.isVisible() else QRectF())
         self.actions: dict[str, QAction] = {}
         # The window's Esc (a shortcut) ends a drag too, should it reach the window first.
         window.named_actions["cancel"].triggered.connect(self.border_drag.cancel)

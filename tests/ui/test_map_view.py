@@ -9,7 +9,6 @@ import pytest
 import shapely
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication
 
 from desktop_planner.core.geo import lonlat_to_mercator
 from desktop_planner.core.model import UNASSIGNED, Accounts

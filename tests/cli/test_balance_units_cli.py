@@ -17,19 +17,9 @@ from desktop_planner.store.project import ProjectFile
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo_northeast.tplan"
 
 
-@pytest.fixture(scope="module")
-def counties(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("balance_units_cli") / "demo.tplan"
-    shutil.copyfile(DEMO, path)
-    assert main(["units", str(path), "--layer", "us-counties", "--keep-exceptions"]) == 0
-    return path
-
-
 @pytest.fixture()
-def project(counties, tmp_path) -> Path:
-    path = tmp_path / "demo.tplan"
-    shutil.copyfile(counties, path)
-    return path
+def project(counties_copy) -> Path:
+    return counties_copy
 
 
 def run(capsys, *args) -> tuple[int, str, str]:

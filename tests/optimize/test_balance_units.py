@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -10,30 +9,18 @@ import pytest
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from desktop_planner.cli import main
 from desktop_planner.core.history import History
 from desktop_planner.core.model import UNASSIGNED
 from desktop_planner.core.units import NOT_PLACED, unit_adjacency
 from desktop_planner.optimize.balance import BalanceSettings, balance
 from desktop_planner.store.project import ProjectFile
 
-DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo_northeast.tplan"
 TIME = 8.0
 
 
-@pytest.fixture(scope="module")
-def counties_project(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("units_balance") / "demo.tplan"
-    shutil.copyfile(DEMO, path)
-    assert main(["units", str(path), "--layer", "us-counties", "--keep-exceptions"]) == 0
-    return path
-
-
 @pytest.fixture()
-def project(counties_project, tmp_path) -> Path:
-    path = tmp_path / "demo.tplan"
-    shutil.copyfile(counties_project, path)
-    return path
+def project(counties_copy) -> Path:
+    return counties_copy
 
 
 def components(n: int, edges: np.ndarray, members: np.ndarray) -> int:

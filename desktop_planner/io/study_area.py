@@ -19,6 +19,7 @@ from pyogrio.errors import CRSError, DataLayerError, DataSourceError, FeatureErr
 
 from desktop_planner.core.geo import MAX_MERCATOR_LAT
 from desktop_planner.core.regions import polygonal
+from desktop_planner.io.polygon_files import NO_CRS, first_polygon_layer, library_reason, may_be_lonlat
 
 READ_ERRORS = (DataSourceError, DataLayerError, CRSError, FeatureError, FieldError, GeometryError, OSError)
 
@@ -33,20 +34,21 @@ def read_study_area(path: str | Path, layer: str | int | None = None) -> shapely
     if not path.exists():
         raise StudyAreaError(f"{path}: no such file")
     try:
-        layer = _polygon_layer(path) if layer is None else layer
+        if layer is None:
+            layer = first_polygon_layer(pyogrio.list_layers(path))
+            if layer is None:
+                raise StudyAreaError(f"{path}: the file has no layers")
         frame = pyogrio.read_dataframe(path, layer=layer, columns=[], on_invalid="ignore")
     except READ_ERRORS as exc:
-        raise StudyAreaError(f"{path}: cannot be read as a map layer ({_reason(exc, path)})") from None
+        raise StudyAreaError(f"{path}: cannot be read as a map layer ({library_reason(exc, path)})") from None
     geometries = shapely.make_valid(np.asarray(frame.geometry.array, dtype=object))
     polygons = [g for g in map(polygonal, geometries) if not g.is_empty]
     if not polygons:
         raise StudyAreaError(f"{path}: the layer has no polygons (a study area must be an area, not points or lines)")
     crs = frame.crs
     if crs is None:
-        x0, y0, x1, y1 = shapely.total_bounds(polygons)
-        if not (-180 <= x0 and x1 <= 180 and -90 <= y0 and y1 <= 90):
-            raise StudyAreaError(f"{path}: the layer has no coordinate reference system (for a shapefile, the .prj "
-                                 f"file is missing) and its coordinates are not longitude/latitude")
+        if not may_be_lonlat(shapely.total_bounds(polygons)):
+            raise StudyAreaError(f"{path}: {NO_CRS}")
         crs = "EPSG:4326"  # what GeoJSON means by default, and the only guess coordinates like these allow
     try:
         lonlat = gpd.GeoSeries(polygons, crs=crs).to_crs("EPSG:4326")
@@ -54,24 +56,8 @@ def read_study_area(path: str | Path, layer: str | int | None = None) -> shapely
         band = lonlat.clip_by_rect(-180.0, -MAX_MERCATOR_LAT, 180.0, MAX_MERCATOR_LAT)
         mercator = shapely.make_valid(np.asarray(band.set_crs("EPSG:4326").to_crs("EPSG:3857").array, dtype=object))
     except Exception as exc:  # pyproj raises several types for an unusable CRS definition
-        raise StudyAreaError(f"{path}: cannot be reprojected to the map ({_reason(exc, path)})") from None
+        raise StudyAreaError(f"{path}: cannot be reprojected to the map ({library_reason(exc, path)})") from None
     area = polygonal(shapely.union_all(mercator))
     if area.is_empty:
         raise StudyAreaError(f"{path}: the layer's polygons lie outside the map (beyond ±85° latitude)")
     return area
-
-
-def _polygon_layer(path: Path) -> str:
-    """The first layer declared as polygons; else the first layer (a GeoJSON of mixed features declares none)."""
-    layers = pyogrio.list_layers(path)
-    if len(layers) == 0:
-        raise StudyAreaError(f"{path}: the file has no layers")
-    for name, geometry_type in layers:
-        if geometry_type and "polygon" in geometry_type.lower():
-            return name
-    return layers[0][0]
-
-
-def _reason(exc: Exception, path: Path) -> str:
-    """The library's message, without the path that our message already starts with."""
-    return str(exc).replace(str(path), "the file").strip() or type(exc).__name__

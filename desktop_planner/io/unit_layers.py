@@ -16,7 +16,9 @@ from pathlib import Path
 import numpy as np
 import shapely
 
+from desktop_planner.core.regions import polygonal
 from desktop_planner.core.units import UnitLayer, polygon_area_km2
+from desktop_planner.io.polygon_files import NO_CRS, first_polygon_layer, library_reason, may_be_lonlat
 
 BUILT_IN = ("us-states", "us-counties", "us-zip")
 CENSUS_SOURCE = "US Census cartographic boundaries 2016, 1:500k"
@@ -109,12 +111,14 @@ def read_polygon_layer(path: Path, id_column: str | None = None, name_column: st
         raise UnitLayerError(f"{path}: is a folder, not a map layer")
     try:
         layers = pyogrio.list_layers(path)
-        layer = layer_name if layer_name is not None else _polygon_layer(path, layers)
+        layer = layer_name if layer_name is not None else first_polygon_layer(layers)
+        if layer is None:
+            raise UnitLayerError(f"{path}: the file has no layers")
         info = pyogrio.read_info(path, layer=layer)
     except UnitLayerError:
         raise
     except (DataSourceError, DataLayerError, OSError) as exc:
-        raise UnitLayerError(f"{path}: cannot be read as a map layer ({_reason(exc, path)})") from None
+        raise UnitLayerError(f"{path}: cannot be read as a map layer ({library_reason(exc, path)})") from None
     fields = [str(f) for f in info["fields"]]
     id_column = _column(path, fields, id_column, ID_GUESSES, "id")
     name_column = _column(path, fields, name_column, NAME_GUESSES, "name", fallback=id_column)
@@ -122,17 +126,15 @@ def read_polygon_layer(path: Path, id_column: str | None = None, name_column: st
         frame = pyogrio.read_dataframe(path, layer=layer, columns=sorted({id_column, name_column}),
                                        on_invalid="ignore")
     except Exception as exc:
-        raise UnitLayerError(f"{path}: cannot be read as a map layer ({_reason(exc, path)})") from None
+        raise UnitLayerError(f"{path}: cannot be read as a map layer ({library_reason(exc, path)})") from None
     if frame.crs is None:
-        x0, y0, x1, y1 = frame.total_bounds if len(frame) else (0, 0, 0, 0)
-        if not (-180 <= x0 and x1 <= 180 and -90 <= y0 and y1 <= 90):
-            raise UnitLayerError(f"{path}: the layer has no coordinate reference system (for a shapefile, the .prj "
-                                 f"file is missing) and its coordinates are not longitude/latitude")
+        if not may_be_lonlat(frame.total_bounds if len(frame) else (0, 0, 0, 0)):
+            raise UnitLayerError(f"{path}: {NO_CRS}")
         frame = frame.set_crs("EPSG:4326")
     try:
         frame = frame.to_crs("EPSG:4326")
     except Exception as exc:
-        raise UnitLayerError(f"{path}: cannot be reprojected to longitude/latitude ({_reason(exc, path)})") from None
+        raise UnitLayerError(f"{path}: cannot be reprojected to longitude/latitude ({library_reason(exc, path)})") from None
     ids = [_id_text(v) for v in frame[id_column].tolist()]
     geometries = np.asarray(frame.geometry.array, dtype=object)
     valid = shapely.make_valid(geometries)
@@ -153,15 +155,6 @@ def read_polygon_layer(path: Path, id_column: str | None = None, name_column: st
     names = [_id_text(v) or ids[i] for i, v in enumerate(frame[name_column].tolist())]
     return UnitLayer("file", str(path.name), ids, names, polygons, polygon_area_km2(polygons),
                      id_column=id_column, name_column=name_column)
-
-
-def _polygon_layer(path: Path, layers) -> str:
-    if len(layers) == 0:
-        raise UnitLayerError(f"{path}: the file has no layers")
-    for name, geometry_type in layers:
-        if geometry_type and "polygon" in str(geometry_type).lower():
-            return name
-    return layers[0][0]
 
 
 def _column(path: Path, fields: list[str], chosen: str | None, guesses: tuple[str, ...], what: str,
@@ -195,13 +188,6 @@ def _id_text(value) -> str | None:
 
 
 def _polygonal(geometry):
-    if geometry is None or geometry.is_empty:
-        return None
-    if isinstance(geometry, (shapely.Polygon, shapely.MultiPolygon)):
-        return geometry
-    parts = [g for g in getattr(geometry, "geoms", []) if isinstance(g, (shapely.Polygon, shapely.MultiPolygon))]
-    return shapely.union_all(parts) if parts else None
-
-
-def _reason(exc: Exception, path: Path) -> str:
-    return str(exc).replace(str(path), "the file").strip() or type(exc).__name__
+    """The polygons of a (made valid) geometry, or None when it has none."""
+    found = polygonal(geometry)
+    return None if found.is_empty else found

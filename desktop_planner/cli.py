@@ -95,11 +95,15 @@ def command_parser() -> argparse.ArgumentParser:
     export.add_argument("project", type=Path)
     export.add_argument("--out", type=Path, required=True)
     export.add_argument("--scenario")
-    export.add_argument("--what", choices=("assignments", "summary", "changes", "issues", "territories", "units"),
-                        default="assignments", help="territories: polygons with measures, to .gpkg or .geojson; "
-                        "units: unit -> territory, the CRM routing list (needs a unit layer)")
+    export.add_argument("--what", choices=("assignments", "summary", "changes", "issues", "territories", "units",
+                                           "unit-changes"),
+                        default="assignments", help="territories: polygons with measures, to .gpkg or .geojson "
+                        "(with a unit layer: the union of each territory's units); units: unit -> territory, the "
+                        "CRM routing list; unit-changes: the units that change territory against --baseline (both "
+                        "need a unit layer)")
     export.add_argument("--baseline", help="with --what assignments: add where each account was in this scenario; "
-                        "with --what changes: the change report against it (else the audit log)")
+                        "with --what changes: the change report against it (else the audit log); with --what "
+                        "unit-changes: the scenario compared against (required)")
     export.add_argument("--bom", action="store_true", help="start the file with a UTF-8 byte-order mark (Excel)")
 
     cli_import.add_parser(sub)
@@ -240,10 +244,16 @@ def run_export(args) -> int:
                 scenario_id = scenario.id if args.scenario else None
                 count = export.export_changes(project.conn, args.out, scenario_id, bom=args.bom)
             elif args.what == "units":
-                if plan.units is None:
-                    raise BadInput(f"{args.project}: has no unit layer (set one with `desktop-planner units "
-                                   f"{args.project} --layer ...`)")
+                _need_units(args, plan)
                 count = export.export_units(plan, scenario, args.out, bom=args.bom)
+            elif args.what == "unit-changes":
+                from desktop_planner.core.unit_changes import UNIT_CHANGE_COLUMNS, unit_change_rows
+                _need_units(args, plan)
+                if not args.baseline:
+                    raise BadInput("--what unit-changes compares two scenarios: name the one to compare against "
+                                   "with --baseline NAME")
+                rows = unit_change_rows(plan, _scenario(plan, args.baseline), scenario)
+                count = export.write_csv(args.out, UNIT_CHANGE_COLUMNS, rows, bom=args.bom)
             elif args.what == "territories":
                 from desktop_planner.io.territory_export import export_territories
                 count = export_territories(plan, scenario, args.out, contiguity=project.contiguity_checker(plan))
@@ -253,6 +263,12 @@ def run_export(args) -> int:
             raise BadInput(str(exc)) from None
     print(f"{args.out}: {count:,} rows ({args.what})")
     return EXIT_OK
+
+
+def _need_units(args, plan) -> None:
+    if plan.units is None:
+        raise BadInput(f"{args.project}: has no unit layer (set one with `desktop-planner units {args.project} "
+                       f"--layer ...`)")
 
 
 def run_later(args) -> int:

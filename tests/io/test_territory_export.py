@@ -19,6 +19,7 @@ def test_polygons_with_measures_read_back(tmp_path, name):
     assert frame["territory"].tolist() == ["T1", "T2", "T3"]
     assert frame["accounts"].sum() == 200
     assert {"workload_hours", "deviation_workload_hours", "contiguous"} <= set(frame.columns)
+    assert not {"units", "unit_layer"} & set(frame.columns)  # without a unit layer: the Voronoi regions as ever
     assert (frame.to_crs(3857).geometry.area > 0).all() and frame.geometry.is_valid.all()
     # every account lies in (or on) its own territory's polygon
     a = plan.accounts

@@ -7,11 +7,13 @@ import pytest
 from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from desktop_planner.core.commands import Reassign
+from desktop_planner.core.history import History
 from desktop_planner.core.measures import MeasureEngine
 from desktop_planner.store.project import ProjectFile
-from desktop_planner.ui.review.change_report import territory_changes, write_all
+from desktop_planner.ui.review.change_report import report_html, territory_changes, write_all
 from desktop_planner.ui.window.main_window import MainWindow
 from tests.conftest import make_plan
+from tests.core.test_unit_changes import OHIO_23, propose
 
 
 def open_window(qtbot, path) -> MainWindow:
@@ -156,6 +158,32 @@ def test_change_report_files(window, tmp_path):
     assert html.count("data:image/png;base64,") == 2  # a map for each of the two territories that change
     assert plan.accounts.external_id[moved[0]] in html
     assert len((tmp_path / "report.csv").read_text().splitlines()) == 16
+
+
+def test_change_report_lists_units_gained_and_lost(counties_demo):
+    with ProjectFile.open(counties_demo, read_only=True) as project:
+        plan = project.load_plan()
+    baseline = plan.active
+    proposal = propose(plan, History(plan))
+    changes = territory_changes(plan, baseline, proposal, MeasureEngine(plan))
+    html = report_html(plan, baseline, proposal, changes, lambda name: None, page_breaks=False)
+    assert ("24 of 360 units of us-counties (US Census cartographic boundaries 2016, 1:500k) change territory"
+            in html)
+    sections = {part.split(" · ")[0]: part for part in html.split("<h2>")[1:]}
+    assert list(sections) == ["NE-07 New York", "NE-09 Worcester", "NE-12 New Limerick"]
+    new_york = sections["NE-07 New York"]
+    assert "units: <b class='gain'>0</b> gained, <b class='loss'>1</b> lost" in new_york
+    assert ("<b>Units lost</b>" in new_york and "<b>Units gained</b>" not in new_york and
+            "<tr><td>36061 New York, NY</td><td>NE-09 Worcester</td></tr>" in new_york)
+    worcester = sections["NE-09 Worcester"]
+    assert "Gains <b class='gain'>71</b> accounts" in worcester
+    assert "<tr><td>36061 New York, NY</td><td>NE-07 New York</td></tr>" in worcester
+    # NE-12 gains counties without accounts: a section all the same, the first 20 of 23 listed.
+    limerick = sections["NE-12 New Limerick"]
+    assert "Gains none · loses none" in limerick
+    assert "<tr><td>39001 Adams, OH</td><td>unassigned</td></tr>" in limerick
+    listed = [u for u in OHIO_23 if f"<td>{u} " in limerick]
+    assert listed == OHIO_23[:20] and "… and 3 more." in limerick
 
 
 def test_workshop_mode(window, qtbot, monkeypatch):

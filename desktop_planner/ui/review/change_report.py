@@ -1,10 +1,11 @@
 """The change report, for telling each rep what a realignment means for them: CSV, HTML and PDF.
 
 The CSV (io.export.export_change_report) is one row per moved account, for the CRM and for spreadsheets. The HTML
-and PDF give every territory whose accounts change one section: a small map of the new territory, its figures
-before and after, and the accounts gained and lost with their potential and workload (a gained account's
-workload in the new plan, a lost one's in the old). The HTML embeds its maps (base64 PNG), so it is one file to
-mail; the PDF is the same document laid out by QTextDocument on A4 pages, one section per page.
+and PDF give every territory whose accounts (or, with a unit layer, units) change one section: a small map of the
+new territory, its figures before and after, the accounts gained and lost with their potential and workload (a
+gained account's workload in the new plan, a lost one's in the old), and the units gained and lost. The HTML
+embeds its maps (base64 PNG), so it is one file to mail; the PDF is the same document laid out by QTextDocument on
+A4 pages, one section per page.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import base64
 import html
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Callable
@@ -26,12 +27,14 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDialog, QDia
 
 from desktop_planner.core.compare import disruption
 from desktop_planner.core.model import Plan, Scenario
+from desktop_planner.core.unit_changes import UnitMove, unit_moves, units_gained_lost
 from desktop_planner.io.export import ExportError, export_change_report
 from desktop_planner.ui.panel.balance_panel import format_number
 from desktop_planner.ui.map.map_render import TITLE_HEIGHT, render_map
 
 MAP_SIZE = (640, 420)  # pixels of each rep's map
 LISTED = 60  # accounts listed per direction and territory; the CSV has them all
+UNITS_LISTED = 20  # units listed per direction and territory: enough to recognise the area, short enough to read
 MAP_MARGIN = 0.08  # the map shows the territory's old and new accounts with this much room around them
 GAINED, LOST = "#1b6e2a", "#c62828"
 STYLE = """
@@ -61,10 +64,19 @@ class TerritoryChange:
     gained: list[Move]
     lost: list[Move]
     rows: np.ndarray  # the territory's accounts in either scenario (what its map shows)
+    units_gained: list[UnitMove] = field(default_factory=list)  # with a unit layer, sorted by unit id
+    units_lost: list[UnitMove] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        """Whether the rep has anything to hear: accounts, or units (a county without accounts yet, or whose
+        accounts all stay as exceptions, still changes where the CRM routes new business)."""
+        return bool(self.gained or self.lost or self.units_gained or self.units_lost)
 
 
 def territory_changes(plan: Plan, baseline: Scenario, scenario: Scenario, engine) -> list[TerritoryChange]:
-    """Every territory name of either scenario, with what it gains and loses (matched by name)."""
+    """Every territory name of either scenario, with the accounts (and, with a unit layer, the units) it gains
+    and loses (matched by name)."""
     names = list(dict.fromkeys([t.name for t in baseline.territories.values()] +
                                [t.name for t in scenario.territories.values()]))
     code = {name: i for i, name in enumerate(names)}
@@ -85,6 +97,7 @@ def territory_changes(plan: Plan, baseline: Scenario, scenario: Scenario, engine
         order = np.argsort(-potential[rows], kind="stable")
         return [Move(int(r), names[o] if o >= 0 else None, float(potential[r]), float(workload[r]))
                 for r, o in zip(rows[order].tolist(), other_codes[order].tolist())]
+    by_unit = units_gained_lost(unit_moves(plan, baseline, scenario)) if plan.units is not None else {}
     result = []
     for name, i in code.items():
         was, now = before == i, after == i
@@ -94,7 +107,8 @@ def territory_changes(plan: Plan, baseline: Scenario, scenario: Scenario, engine
         result.append(TerritoryChange(
             name, territory.rep_name or "", territory.region or "", in_new, figures(m_before, name),
             figures(m_after, name), moves(gained, before[gained], m_after.account_workload_hours),
-            moves(lost, after[lost], m_before.account_workload_hours), np.flatnonzero(was | now)))
+            moves(lost, after[lost], m_before.account_workload_hours), np.flatnonzero(was | now),
+            *by_unit.get(name, ([], []))))
     return result
 
 
@@ -178,14 +192,19 @@ def report_html(plan: Plan, baseline: Scenario, scenario: Scenario, changes: lis
     e = html.escape
     moved = disruption(plan, baseline, scenario)
     names, ext = plan.accounts.name, plan.accounts.external_id
-    changed = [c for c in changes if c.gained or c.lost]
+    changed = [c for c in changes if c.changed]
+    units = plan.units
+    unit_line = ""
+    if units is not None:
+        moved_units = len({m.unit for c in changes for m in c.units_gained + c.units_lost})
+        unit_line = f" · {moved_units:,} of {len(units.layer):,} units of {e(units.layer.label)} change territory"
     out = [f"<html><head><meta charset='utf-8'><title>Realignment {e(scenario.name)}</title>"
            f"<style>{STYLE}</style></head><body>",
            f"<h1>Realignment: {e(baseline.name)} → {e(scenario.name)}</h1>",
            f"<p class='sub'>{e(plan.name)} · {date.today().isoformat()} · {moved.accounts_moved:,} of "
            f"{len(plan.accounts):,} accounts change territory ({moved.account_share * 100:.1f} %), potential "
            f"{format_number(moved.potential_moved)} ({moved.potential_share * 100:.1f} %) · "
-           f"{len(changed)} of {len(changes)} territories affected</p>",
+           f"{len(changed)} of {len(changes)} territories affected{unit_line}</p>",
            "<table cellspacing='0' cellpadding='3' border='0' width='100%'><tr><th>Territory</th><th>Rep</th>"
            "<th class='n'>Accounts</th><th class='n'>Gained</th><th class='n'>Lost</th>"
            "<th class='n'>Potential</th><th class='n'>Workload h</th></tr>"]
@@ -198,9 +217,11 @@ def report_html(plan: Plan, baseline: Scenario, scenario: Scenario, changes: lis
         brk = " style='page-break-before: always'" if page_breaks else ""
         region = f" · region {e(c.region)}" if c.region else ""
         out.append(f"<h2{brk}>{e(c.name)} · {e(c.rep or 'no rep')}{region}</h2>")
+        units_text = (f" · units: <b class='gain'>{len(c.units_gained):,}</b> gained, <b class='loss'>"
+                      f"{len(c.units_lost):,}</b> lost" if units is not None else "")
         out.append(f"<p>Gains {_moves_text(c.gained, 'gain')} · loses {_moves_text(c.lost, 'loss')} · accounts "
                    f"{_arrow(c, 'accounts')} · potential {_arrow(c, 'potential')} · workload "
-                   f"{_arrow(c, 'workload_hours')} h</p>")
+                   f"{_arrow(c, 'workload_hours')} h{units_text}</p>")
         src = image_src(c.name)
         if src:
             out.append(f"<p><img src='{e(src)}' width='{MAP_SIZE[0]}' height='{MAP_SIZE[1]}'></p>")
@@ -217,8 +238,27 @@ def report_html(plan: Plan, baseline: Scenario, scenario: Scenario, changes: lis
             out.append("</table>")
             if len(moves) > LISTED:
                 out.append(f"<p class='sub'>… and {len(moves) - LISTED:,} more (the CSV lists them all).</p>")
+        out.extend(_units_table("Units gained", c.units_gained, gained=True))
+        out.extend(_units_table("Units lost", c.units_lost, gained=False))
     out.append("</body></html>")
     return "\n".join(out)
+
+
+def _units_table(title: str, moves: list[UnitMove], gained: bool) -> list[str]:
+    """A section's list of units gained or lost ("36061 New York, NY" and where it comes from or goes), the
+    first UNITS_LISTED of them; nothing when there are none."""
+    if not moves:
+        return []
+    e = html.escape
+    out = [f"<p><b>{title}</b></p><table cellspacing='0' cellpadding='2' border='0' width='100%'>"
+           f"<tr><th>Unit</th><th>{'From' if gained else 'To'}</th></tr>"]
+    for m in moves[:UNITS_LISTED]:
+        other = m.from_territory if gained else m.to_territory
+        out.append(f"<tr><td>{e(m.unit_id)} {e(m.unit_name)}</td><td>{e(other or 'unassigned')}</td></tr>")
+    out.append("</table>")
+    if len(moves) > UNITS_LISTED:
+        out.append(f"<p class='sub'>… and {len(moves) - UNITS_LISTED:,} more.</p>")
+    return out
 
 
 def _moves_text(moves: list[Move], css: str) -> str:

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from desktop_planner.core.events import AssignmentChanged, LocksChanged, SettingsChanged, TerritoriesChanged
+from desktop_planner.core.events import (AssignmentChanged, LocksChanged, SettingsChanged, TerritoriesChanged,
+                                         UnitLayerChanged, UnitsChanged)
 from desktop_planner.core.model import EDITABLE_TERRITORY_FIELDS, UNASSIGNED, Plan, Scenario, Territory
 from desktop_planner.core.settings import Settings
 
@@ -410,6 +411,7 @@ class SetUnitLayer(Command):
             for scenario in plan.scenarios.values():
                 self.state.of(plan, scenario)  # settle derived unit assignments now: they are written whole
         inverse = SetUnitLayer(before, self.label)
+        plan.events.emit(UnitLayerChanged())
         return Applied(inverse, [UnitLayerEffect(before, self.state)])
 
 
@@ -445,6 +447,7 @@ class SetUnitTerritories(Command):
         inverse = SetUnitTerritories(self.scenario_id, self.units, before, self.label)
         if not changed.any():
             return Applied(inverse, [])
+        plan.events.emit(UnitsChanged(self.scenario_id, self.units[changed]))
         return Applied(inverse, [UnitAssignmentEffect(self.scenario_id, self.units[changed], before[changed],
                                                       self.territory_ids[changed])])
 
@@ -512,4 +515,5 @@ class SetExceptions(Command):
         changed = before != self.flags
         if not changed.any():
             return Applied(inverse, [])
+        plan.events.emit(UnitsChanged(self.scenario_id, np.empty(0, dtype=np.int64)))
         return Applied(inverse, [ExceptionEffect(self.scenario_id, self.accounts[changed], self.flags[changed])])

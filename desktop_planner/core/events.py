@@ -43,6 +43,18 @@ class SettingsChanged:
     pass
 
 
+@dataclass(frozen=True)
+class UnitLayerChanged:
+    """The active geography unit layer was set, replaced or removed (core.units)."""
+
+
+@dataclass(frozen=True)
+class UnitsChanged:
+    """Units of a scenario changed territory, or its named exception accounts changed."""
+    scenario_id: int
+    units: np.ndarray  # unit indices whose territory changed (empty for an exceptions change)
+
+
 
 
 class EventBus:
@@ -68,4 +80,5 @@ class AccountsChanged:
 
 
 Event = (AssignmentChanged | LocksChanged | TerritoriesChanged | ScenarioSwitched | ScenariosChanged
+         | UnitLayerChanged | UnitsChanged
          | SettingsChanged | AccountsChanged)

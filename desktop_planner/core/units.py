@@ -384,3 +384,10 @@ def unit_totals(state: UnitState, plan: Plan, weights: np.ndarray) -> np.ndarray
     placed = unit_of != NOT_PLACED
     return np.bincount(unit_of[placed], weights=np.asarray(weights, dtype=np.float64)[placed],
                        minlength=len(state.layer))
+
+
+def accounts_following(state: UnitState, plan: Plan, scenario: Scenario, units: np.ndarray) -> np.ndarray:
+    """Rows of the accounts that move with these units (placed in them, not named exceptions); locks are the
+    caller's to respect."""
+    in_units = np.isin(state.unit_of_rows(plan), np.asarray(units, dtype=np.int64))
+    return np.flatnonzero(in_units & ~state.exception_rows(plan, scenario)).astype(np.int64)

@@ -139,25 +139,33 @@ def load_plan(conn: sqlite3.Connection, path: Path | None = None) -> Plan:
     return plan
 
 
-def load_units(conn: sqlite3.Connection, plan: Plan):
-    """The active unit layer with its placement and every scenario's unit assignment, or None (no layer, or a
-    file older than schema version 3 opened read-only). Polygons are parsed from WKB on first use."""
+def read_unit_layer(conn: sqlite3.Connection):
+    """The project's active unit layer (core.units.UnitLayer), polygons parsed from WKB on first use; or None."""
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if "unit_layers" not in tables:
         return None
     head = conn.execute("SELECT kind, source, id_column, name_column, approximate FROM unit_layers").fetchone()
     if head is None:
         return None
-    from desktop_planner.core.units import NOT_PLACED, ScenarioUnits, UnitLayer, UnitState
+    from desktop_planner.core.units import UnitLayer
     rows = conn.execute("SELECT id, name, parent, area_km2, geometry FROM units ORDER BY position").fetchall()
     blobs = [r[4] for r in rows]
 
     def geometries():
         import shapely
         return shapely.from_wkb(blobs)
-    layer = UnitLayer(head[0], head[1], [r[0] for r in rows], [r[1] for r in rows], geometries,
-                      [r[3] for r in rows], parents=[r[2] for r in rows], approximate=bool(head[4]),
-                      id_column=head[2], name_column=head[3])
+    return UnitLayer(head[0], head[1], [r[0] for r in rows], [r[1] for r in rows], geometries,
+                     [r[3] for r in rows], parents=[r[2] for r in rows], approximate=bool(head[4]),
+                     id_column=head[2], name_column=head[3])
+
+
+def load_units(conn: sqlite3.Connection, plan: Plan):
+    """The active unit layer with its placement and every scenario's unit assignment, or None (no layer, or a
+    file older than schema version 3 opened read-only). Polygons are parsed from WKB on first use."""
+    layer = read_unit_layer(conn)
+    if layer is None:
+        return None
+    from desktop_planner.core.units import NOT_PLACED, ScenarioUnits, UnitState
     placed = conn.execute("SELECT account_id, unit_id, how, problem FROM account_units ORDER BY account_id").fetchall()
     account_ids = np.array([r[0] for r in placed], dtype=np.int64)
     index = {u: i for i, u in enumerate(layer.ids.tolist())}

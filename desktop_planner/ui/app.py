@@ -77,8 +77,8 @@ def default_project() -> Path:
 
 
 def render_screenshot(window, out: Path) -> None:
-    """Let the window lay out and paint, wait for the territory regions and their contiguity check, which run in the
-    background (up to SCREENSHOT_MAX_WAIT_SECONDS on a huge project), then save what it shows."""
+    """Let the window lay out and paint, wait for the territory regions and their contiguity check and for the
+    unit layer's shapes, which run in the background (up to SCREENSHOT_MAX_WAIT_SECONDS on a huge project), then save what it shows."""
     window.show()
     start = time.monotonic()
     settled = start + SCREENSHOT_SETTLE_SECONDS
@@ -86,7 +86,8 @@ def render_screenshot(window, out: Path) -> None:
         QApplication.processEvents()
         now = time.monotonic()
         regions = window.view_options.regions
-        building = regions.is_building() or regions.is_checking()  # the split territories' outlines come last
+        building = (regions.is_building() or regions.is_checking()  # the split territories' outlines come last
+                    or window.view_options.units.is_building())
         if now >= settled and not building or now - start > SCREENSHOT_MAX_WAIT_SECONDS:
             break
         time.sleep(0.01)

@@ -44,7 +44,7 @@ class BorderDragController(PointerGrab):
         self.controller = controller
 
     def _enabled(self) -> bool:
-        return (self.controller is not None and self.regions.visible and self.regions.region_map is not None
+        return (self.controller is not None and self.regions.draggable and self.regions.region_map is not None
                 and self.map.tool() == "select")
 
     def _border_at(self, point: Point):

@@ -175,6 +175,7 @@ class RegionsController(QObject):
         self.region_map: RegionMap | None = None  # None while a job owns it
         self.study_area: shapely.Geometry | None = None  # None: the accounts' own outline
         self.visible = True
+        self.under_units = False
         self._refresh_pending = False
         self._controller = None
         self._generation = 0
@@ -222,9 +223,19 @@ class RegionsController(QObject):
 
     def set_visible(self, on: bool) -> None:
         self.visible = bool(on)
-        self.fills.setVisible(self.visible)
+        self.fills.setVisible(self.visible and not self.under_units)
         self.marks.setVisible(self.visible)
         self.changed.emit()
+
+    def set_under_units(self, on: bool) -> None:
+        """Geography units are drawn: they show the territories' areas, so the fills step aside (the names stay)
+        and the border drag, which moves account cells, is off (`draggable`)."""
+        self.under_units = bool(on)
+        self.set_visible(self.visible)
+
+    @property
+    def draggable(self) -> bool:
+        return self.visible and not self.under_units
 
     def on_redraw(self, dirty: set[str]) -> None:
         """The controller redrew after a command (or a scenario switch): follow it. The regions follow one event

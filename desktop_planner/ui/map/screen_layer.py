@@ -108,7 +108,12 @@ class LayerPicture:
         self._key: tuple | None = None
         self._pixmap: QPixmap | None = None
         self._corner = QPointF()
+        self._to_picture = QTransform()  # layer -> picture pixels, as the picture was drawn
+        self._hints = QPainter.RenderHint.Antialiasing
         self.renders = 0  # pictures drawn (not blits): for tests and benchmarks
+        self.patches = 0  # parts of a picture drawn again (redraw_area)
+        self.scrolls = 0  # pictures shifted by a pan, with only the uncovered strips drawn
+        self.scrollable = False  # see _scrolled: only for layers whose draw culls to the painter's clip
 
     def invalidate(self) -> None:
         self._key = None
@@ -119,6 +124,26 @@ class LayerPicture:
 
     def held(self) -> bool:
         return self._pixmap is not None
+
+    def redraw_area(self, rect: QRectF, draw: Callable[[QPainter], None]) -> bool:
+        """Draw `rect` (layer coordinates) of the picture again, clipped to it, leaving the rest as it is; the
+        layer then repaints that rectangle only. `draw` must draw what the whole picture would show there. False
+        when no picture is held (the next paint draws a whole one anyway)."""
+        if self._pixmap is None or self._key is None:
+            return False
+        self.patches += 1
+        painter = QPainter(self._pixmap)
+        painter.setRenderHints(self._hints)
+        painter.setTransform(self._to_picture)
+        painter.setClipRect(rect)
+        painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Clear)
+        painter.fillRect(rect, Qt.GlobalColor.transparent)
+        painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceOver)
+        try:
+            draw(painter)
+        finally:
+            painter.end()
+        return True
 
     def paint(self, painter: QPainter, layer: ScreenLayer, draw: Callable[[QPainter], None],
               inputs: Hashable = ()) -> None:
@@ -140,12 +165,57 @@ class LayerPicture:
                to_device.m11(), to_device.m12(), to_device.m21(), to_device.m22(), to_device.m31(), to_device.m32(),
                child.m11(), child.m12(), child.m21(), child.m22(), child.m31(), child.m32(), inputs)
         if key != self._key or self._pixmap is None:
-            self._render(to_device, painter.renderHints(), left, top, width, height, dpr, draw)
+            if not self._scrolled(key, layer, draw):
+                self._render(to_device, painter.renderHints(), left, top, width, height, dpr, draw)
             self._key = key
         painter.save()
         painter.resetTransform()
         painter.drawPixmap(self._corner, self._pixmap)
         painter.restore()
+
+    def _scrolled(self, key: tuple, layer: ScreenLayer, draw: Callable[[QPainter], None]) -> bool:
+        """For a `scrollable` picture whose view only moved by whole device pixels (a pan): shift the picture and
+        draw only the strips the move uncovered (`draw` must then draw what lies in its painter's clip), instead
+        of the whole view again. False when that does not apply."""
+        old = self._key
+        if not self.scrollable or old is None or self._pixmap is None or old[:15] != key[:15] or old[17:] != key[17:]:
+            return False
+        dpr, scale = key[4], key[5]
+        dx, dy = (key[15] - old[15]) * scale, (key[16] - old[16]) * scale  # layer pixels
+        if key[6] != 0 or key[7] != 0 or key[8] != scale or abs(dx * dpr - round(dx * dpr)) > 1e-3 or \
+                abs(dy * dpr - round(dy * dpr)) > 1e-3:
+            return False
+        area = layer.boundingRect()
+        if abs(dx) >= area.width() or abs(dy) >= area.height():
+            return False
+        self.scrolls += 1
+        shifted = QPixmap(self._pixmap.size())
+        shifted.setDevicePixelRatio(dpr)
+        shifted.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(shifted)
+        painter.drawPixmap(QPointF(dx, dy), self._pixmap)
+        self._pixmap = shifted
+        painter.setRenderHints(self._hints)
+        painter.setTransform(self._to_picture)
+        strips = []  # the uncovered strips, one pixel wider into the old picture (antialiasing at the seam)
+        if dx:
+            strips.append(QRectF(area.left(), area.top(), dx + 1, area.height()) if dx > 0 else
+                          QRectF(area.right() + dx - 1, area.top(), 1 - dx, area.height()))
+        if dy:
+            strips.append(QRectF(area.left(), area.top(), area.width(), dy + 1) if dy > 0 else
+                          QRectF(area.left(), area.bottom() + dy - 1, area.width(), 1 - dy))
+        try:
+            for strip in strips:
+                painter.save()
+                painter.setClipRect(strip)
+                painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Clear)
+                painter.fillRect(strip, Qt.GlobalColor.transparent)
+                painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceOver)
+                draw(painter)
+                painter.restore()
+        finally:
+            painter.end()
+        return True
 
     def _render(self, to_device: QTransform, hints, left: int, top: int, width: int, height: int, dpr: float,
                 draw: Callable[[QPainter], None]) -> None:
@@ -157,7 +227,9 @@ class LayerPicture:
         self._corner = QPointF(left / dpr, top / dpr)
         painter = QPainter(self._pixmap)
         painter.setRenderHints(hints)  # as the painter it stands in for (antialiasing above all)
-        painter.setTransform(to_device * QTransform.fromTranslate(-self._corner.x(), -self._corner.y()))
+        self._hints = hints
+        self._to_picture = to_device * QTransform.fromTranslate(-self._corner.x(), -self._corner.y())
+        painter.setTransform(self._to_picture)
         try:
             draw(painter)
         finally:

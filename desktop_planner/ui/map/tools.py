@@ -1,5 +1,9 @@
 """Map gestures: click, rectangle, freehand lasso and paint brush, with their hit tests.
 
+They pick accounts, or, with a unit layer shown and unit picking on (`set_pick_units`), geography units: a click
+picks the unit under the pointer, the rectangle and the lasso the units whose inside point they enclose, the brush
+the units it touches. The rows the signals carry are then unit indices (`picks_units()` says which).
+
 A gesture is driven by `begin(pos)`, `move(pos)` and `finish()` with positions in data coordinates (Web Mercator
 metres); the map's mouse handlers call them, and tests can too. While a stroke is under way the accounts under
 it are announced through `selectionPreview`, at most once a frame (ui/map/frame_throttle.py); on release `gestureFinished` carries the
@@ -96,7 +100,10 @@ class GestureTools(QObject):
         self._tool = "select"
         self._brush_px = 20.0
         self._index = PointIndex(np.empty(0), np.empty(0))
-        self._selection = EMPTY
+        self._accounts_index = self._index
+        self._units = None  # core.unit_shapes.UnitShapes while a unit layer is shown
+        self._pick_units = False
+        self._selection = self._unit_selection = EMPTY
         self._action: str | None = None
         self._modifiers = Qt.KeyboardModifier.NoModifier
         self._hover: tuple[float, float] | None = None
@@ -107,11 +114,33 @@ class GestureTools(QObject):
 
     def set_points(self, x: np.ndarray, y: np.ndarray) -> None:
         self.cancel()
-        self._index = PointIndex(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
-        self._selection = EMPTY
+        self._accounts_index = PointIndex(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
+        self._choose_index()
+
+    def set_units(self, shapes) -> None:
+        """The unit layer shown (a core.unit_shapes.UnitShapes), or None."""
+        self.cancel()
+        self._units = shapes
+        self._unit_index = None if shapes is None else PointIndex(shapes.points[:, 0], shapes.points[:, 1])
+        self._choose_index()
+
+    def set_pick_units(self, on: bool) -> None:
+        """Pick units (when a layer is shown) rather than accounts."""
+        if bool(on) != self._pick_units:
+            self.cancel()
+            self._pick_units = bool(on)
+            self._choose_index()
+
+    def picks_units(self) -> bool:
+        return self._pick_units and self._units is not None
+
+    def _choose_index(self) -> None:
+        self._index = self._unit_index if self.picks_units() else self._accounts_index
+        self._selection = self._unit_selection = EMPTY
 
     def set_selection(self, rows: np.ndarray) -> None:
-        """The current selection, which a Shift-click adds to."""
+        """The accounts selected, which a Shift-click adds to (picking units, a Shift-click adds to the units it
+        picked before)."""
         self._selection = np.unique(np.asarray(rows, dtype=np.int64))
 
     def set_tool(self, name: str) -> None:
@@ -197,16 +226,19 @@ class GestureTools(QObject):
             self.begin(pos, modifiers)
             self.finish()
             return
-        row = self.pick(pos)
+        units = self.picks_units()
+        row = self._units.unit_at(*_xy(pos)) if units else self.pick(pos)
         rows = EMPTY if row < 0 else np.array([row], dtype=np.int64)
         if modifiers & Qt.KeyboardModifier.ShiftModifier:
-            rows = np.union1d(self._selection, rows).astype(np.int64)
+            rows = np.union1d(self._unit_selection if units else self._selection, rows).astype(np.int64)
+        if units:
+            self._unit_selection = rows
         self.gestureFinished.emit(rows, "click", bool(modifiers & Qt.KeyboardModifier.ControlModifier))
 
     def pick(self, pos) -> int:
         """Row of the account drawn under `pos` (nearest within its dot radius plus a few pixels), or -1."""
         tolerance = (self._dot_radius_px() + CLICK_TOLERANCE_PX) * self.metres_per_pixel()
-        return self._index.nearest(_xy(pos), tolerance)
+        return self._accounts_index.nearest(_xy(pos), tolerance)
 
     def set_hover(self, pos) -> None:
         """Where the pointer is (None when it left the map): the paint tool draws its brush there."""
@@ -238,6 +270,10 @@ class GestureTools(QObject):
 
     def _paint_step(self, a, b) -> None:
         self._painted[self._index.near_segment(a, b, self._brush_px * self.metres_per_pixel())] = True
+        if self.picks_units():  # a unit larger than the brush is picked by touching it, not only by its middle
+            unit = self._units.unit_at(*b)
+            if unit >= 0:
+                self._painted[unit] = True
         if b != self._vertices[-1]:
             self._vertices.append(b)
 

@@ -23,6 +23,7 @@ from desktop_planner.ui.map.accounts_layer import AccountsLayer
 from desktop_planner.ui.map.basemap_layer import BasemapLayer
 from desktop_planner.ui.map.overlays import AttributionLabel, Legend, LegendDragger, ScaleBar
 from desktop_planner.ui.map.tools import GestureTools
+from desktop_planner.ui.map.units_layer import UnitsView
 
 BACKGROUND = "#eef0f2"
 HALF_WORLD_M = math.pi * MERCATOR_RADIUS_M
@@ -105,12 +106,14 @@ class MapView(QWidget):
 
         self._basemap = BasemapLayer(self.view_box)
         self._dots = AccountsLayer(self.view_box)
+        self.units = UnitsView(self.view_box)
         self.tools = GestureTools(self.view_box, self._dot_radius_px, parent=self)
         self.tools.selectionPreview.connect(self.selectionPreview)
         self.tools.gestureFinished.connect(self.gestureFinished)
         self._scale_bar = ScaleBar(self.view_box)
         self._legend = Legend(self.view_box)
         self._attribution = AttributionLabel(self.view_box)
+        self._units_note = ""
         self.legend_dragger = LegendDragger(self, self._legend)
 
         self._accounts = None
@@ -170,6 +173,17 @@ class MapView(QWidget):
         """Draw a hypothetical assignment (while a stroke is under way); None returns to the real one."""
         self._dots.set_preview(assignment)
 
+    def set_units(self, shapes, note: str = "") -> None:
+        """The geography units to draw and pick (a core.unit_shapes.UnitShapes), or None; `note` names them in
+        the map's corner (an approximate layer must say so wherever it is shown)."""
+        self.units.set_shapes(shapes)
+        self.tools.set_units(shapes)
+        self._units_note = note if shapes is not None else ""
+        self._show_attribution()
+
+    def _show_attribution(self) -> None:
+        self._attribution.set_text(" · ".join(t for t in (self._units_note, self._basemap.attribution()) if t))
+
     def set_size_by_potential(self, on: bool) -> None:
         self._dots.set_size_by_potential(bool(on))
 
@@ -196,7 +210,7 @@ class MapView(QWidget):
         """Show the tiles of an MBTiles file (None: no basemap). A bad file raises MBTilesError naming it,
         and the previous basemap stays."""
         self._basemap.set_basemap(path)
-        self._attribution.set_text(self._basemap.attribution())
+        self._show_attribution()
 
     def basemap_path(self) -> str | None:
         path = self._basemap.path()

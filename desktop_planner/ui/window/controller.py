@@ -29,6 +29,7 @@ from desktop_planner.core.scenario_commands import DeleteScenario
 from desktop_planner.store.instance_lock import InstanceLock
 from desktop_planner.store.opening import ProjectError
 from desktop_planner.store.project import ProjectFile
+from desktop_planner.ui.window.unit_gestures import UnitGestures
 
 EMPTY = np.zeros(0, dtype=np.int64)
 
@@ -100,6 +101,7 @@ class GestureController(QObject):
         # Views drawn from the plan besides the dots and the panel (regions, homes...): called after each redraw
         # with what changed ("accounts", "territories", "assignment", "locks").
         self.redraw_listeners: list[Callable[[set[str]], None]] = []
+        self.unit_gestures = UnitGestures(self)
         self._unsubscribe = session.plan.events.subscribe(self._on_event)
         session.history.on_change(self._on_history_change)
         self._connections = [
@@ -189,6 +191,11 @@ class GestureController(QObject):
         for listener in self.redraw_listeners:
             listener(dirty)
 
+    def mark_dirty(self, what: str) -> None:
+        """Something the events of core.events do not name changed (the unit territories): the next redraw
+        tells the listeners."""
+        self._dirty.add(what)
+
     def color_map(self) -> dict[int, str]:
         """Territory id -> colour of its dots on the map."""
         if self.colour_scheme is not None:
@@ -262,6 +269,9 @@ class GestureController(QObject):
         if self._previewed is not None and np.array_equal(indices, self._previewed):
             return
         self._previewed = indices
+        if self.map.tools.picks_units():
+            self.unit_gestures.preview(indices)
+            return
         scenario = self.plan.active
         preview = preview_assignment(self.plan, scenario, indices, self.active)
         measures = self.session.engine.measures(assignment=preview)
@@ -271,6 +281,7 @@ class GestureController(QObject):
     def _show_committed(self) -> None:
         self._previewed = None
         self.map.set_preview(None)
+        self.map.units.set_preview(None)
         self.panel.show_measures(self.session.engine.measures(), self._territories, self._colors)
 
     def show_preview(self, measures, assignment: np.ndarray | None = None) -> None:
@@ -286,6 +297,9 @@ class GestureController(QObject):
     # -- finished gestures ------------------------------------------------------------------------------
     def on_gesture(self, indices, action: str, select_only: bool) -> None:
         indices = np.unique(np.asarray(indices, dtype=np.int64))
+        if self.map.tools.picks_units():
+            self.unit_gestures.finish(indices, action, select_only)
+            return
         if action == "click" or select_only or self.active is None:
             self.set_selection(indices)  # a Shift-click arrives with the selection it adds to
             if self._previewed is not None:

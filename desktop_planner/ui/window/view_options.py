@@ -3,7 +3,8 @@
 install(window) is the window's one call. It adds to the map the territory regions (with the border drag), the
 reps' homes (with the home drag), the travel lines and the heat overlay, and re-attaches them to each project
 opened (window.sessionChanged). View menu: territories as dots, regions or both; the heat overlay (potential,
-workload or off); homes; travel lines of the active territory; a study-area layer to clip the regions to
+workload or off); homes; travel lines of the active territory; whether gestures pick geography units (when the
+project has a unit layer, drawn by ui/map/units_controller.py); a study-area layer to clip the regions to
 (GeoPackage, Shapefile, GeoJSON...). Edit menu: the travel and workload settings.
 
 The view choices are remembered between runs (the window's QSettings). A study-area layer belongs to the
@@ -18,13 +19,14 @@ from pathlib import Path
 import shapely
 from PySide6.QtCore import QObject, QRectF
 from PySide6.QtGui import QAction, QActionGroup
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QToolBar
 
 from desktop_planner.io.study_area import StudyAreaError, read_study_area
 from desktop_planner.store.opening import ProjectError
 from desktop_planner.ui.map.border_drag_controller import BorderDragController
 from desktop_planner.ui.map.plan_overlays import PlanOverlays
 from desktop_planner.ui.map.regions_controller import RegionsController
+from desktop_planner.ui.map.units_controller import UnitsController
 from desktop_planner.ui.dialogs.settings_dialog import edit_settings
 
 SHOW_MODES = (("dots", "&Dots only"), ("regions", "&Regions only"), ("both", "Dots &and regions"))
@@ -40,6 +42,9 @@ class ViewOptions(QObject):
         self.regions = RegionsController(window.map, window.panel)
         self.border_drag = BorderDragController(window.map, self.regions)
         self.overlays = PlanOverlays(window.map)
+        self.units = UnitsController(window.map)
+        self.units.shown.connect(self._units_shown)
+        self.units.message.connect(lambda text: window.statusBar().showMessage(text, 8000))
         homes = self.overlays.homes
         self.regions.marks.avoid(lambda: [(h.x, h.y) for h in homes.homes().values()] if homes.isVisible() else [])
         legend = window.map.legend()
@@ -58,6 +63,7 @@ class ViewOptions(QObject):
         self.border_drag.attach(controller)
         self.regions.attach(controller, self._stored_study_area())
         self.overlays.attach(controller)
+        self.units.attach(controller)
 
     # -- menus ----------------------------------------------------------------------------------------------
     def _action(self, key: str, text: str, slot, checkable: bool = False, tip: str = "") -> QAction:
@@ -86,6 +92,16 @@ class ViewOptions(QObject):
                                     "House markers at the reps' homes (hollow: no home set, the medoid stands in)"))
         view.addAction(self._action("travel_lines", "&Travel lines of the active territory", self.set_travel_lines,
                                     True, "Lines from the active territory's home to each of its accounts"))
+        pick = self._action("pick_units", "Pick &units", self.set_pick_units, True,
+                            "With a unit layer (ZIP areas, counties...): gestures pick whole units; off, accounts")
+        pick.setShortcut("U")
+        pick.setIconText("Units")
+        pick.setEnabled(False)
+        view.addAction(pick)
+        toolbar = self.window.findChild(QToolBar, "tools")
+        if toolbar is not None:
+            toolbar.addSeparator()
+            toolbar.addAction(pick)
         view.addSeparator()
         view.addAction(self._action("study_area", "&Study area layer…", self.choose_study_area,
                                     tip="Clip the territory regions to the polygons of a map layer"))
@@ -104,6 +120,7 @@ class ViewOptions(QObject):
         self.set_heat(heat if heat in dict(HEAT_CHOICES) else "off")
         self.set_homes(stored.value("view/homes", True, type=bool))
         self.set_travel_lines(stored.value("view/travel_lines", False, type=bool))
+        self.set_pick_units(stored.value("view/pick_units", True, type=bool))
 
     # -- choices --------------------------------------------------------------------------------------------
     def show_territories_as(self, mode: str) -> None:
@@ -129,6 +146,16 @@ class ViewOptions(QObject):
         self.actions["travel_lines"].setChecked(bool(on))
         self.overlays.set_travel_lines(on)
         self.window.settings.setValue("view/travel_lines", bool(on))
+
+    def set_pick_units(self, on: bool) -> None:
+        self.actions["pick_units"].setChecked(bool(on))
+        self.units.set_pick_units(on)
+        self.window.settings.setValue("view/pick_units", bool(on))
+
+    def _units_shown(self, shown: bool) -> None:
+        """Units drawn: they are the territories' areas, so the Voronoi fills and their border drag step aside."""
+        self.actions["pick_units"].setEnabled(shown)
+        self.regions.set_under_units(shown)
 
     def edit_settings(self) -> None:
         if self.window.session is not None:

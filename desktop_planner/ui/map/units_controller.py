@@ -1,0 +1,125 @@
+"""The project's geography unit layer in the window: its shapes built in a child process when a project with a
+layer opens (or a layer is set), then the units kept coloured by the shown scenario's unit territories.
+
+While the units are drawn the Voronoi regions' fills step aside (the units are the territories' areas now) and
+so does the border drag, which reshapes account cells, not units; the territory names stay. The gesture tools
+pick units while "Pick units" is on (View menu and toolbar, key U); off, they pick accounts as without a layer.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+
+from PySide6.QtCore import QObject, Signal
+
+from desktop_planner.core.events import UnitLayerChanged, UnitsChanged
+from desktop_planner.core.unit_shapes import UnitShapes, unspill_shapes
+from desktop_planner.store.unit_map_shapes import map_shapes, portable_layer
+from desktop_planner.ui.jobs.process_job import ProcessJob
+
+
+class UnitsController(QObject):
+    shown = Signal(bool)  # units are drawn (True) or not any more (False)
+    message = Signal(str)
+
+    def __init__(self, map_view) -> None:
+        super().__init__(map_view)
+        self.map = map_view
+        self.shapes: UnitShapes | None = None
+        self.pick_units = True
+        self._controller = None
+        self._unsubscribe = None
+        self._job: ProcessJob | None = None
+        self._folder: str | None = None
+        self._generation = 0
+
+    def attach(self, controller) -> None:
+        """A project was opened: draw its unit layer, if it has one."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        self._controller = controller
+        controller.redraw_listeners.append(self.on_redraw)
+        self._unsubscribe = controller.plan.events.subscribe(self._on_event)
+        self._rebuild()
+
+    def is_building(self) -> bool:
+        return self._job is not None
+
+    def set_pick_units(self, on: bool) -> None:
+        self.pick_units = bool(on)
+        self.map.tools.set_pick_units(self.pick_units)
+
+    def _on_event(self, event) -> None:
+        if isinstance(event, UnitLayerChanged):
+            self._rebuild()
+        elif isinstance(event, UnitsChanged):
+            self._controller.mark_dirty("units")
+
+    def on_redraw(self, dirty: set[str]) -> None:
+        if self.shapes is not None and dirty & {"units", "territories", "assignment"}:
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Colour the units by the shown scenario's unit territories."""
+        plan = self._controller.plan
+        if self.shapes is None or plan.units is None:
+            return
+        territory = plan.units.of(plan, plan.active).territory
+        self.map.units.set_territories(territory, self._controller.color_map())
+
+    # -- building -------------------------------------------------------------------------------------------
+    def _rebuild(self) -> None:
+        plan = self._controller.plan
+        self._generation += 1
+        if self._job is not None:
+            self._job.kill()
+            self._job = None
+        self._show(None)
+        if plan.units is None:
+            return
+        project = self._controller.session.project
+        source = str(project.path) if project is not None else portable_layer(plan.units.layer)
+        job = ProcessJob(map_shapes, (source, self._new_folder()), name="unit shapes", parent=self)
+        generation = self._generation
+        job.progress.connect(lambda fraction, text: self.message.emit(f"{text}… {fraction:.0%}"))
+        job.finished.connect(lambda result: self._built(generation, result))
+        job.failed.connect(lambda reason: self._failed(generation, reason))
+        for signal in (job.finished, job.failed):
+            signal.connect(job.deleteLater)
+        self._job = job
+        self.message.emit(f"Preparing the {plan.units.layer.label} for the map…")
+        job.start()
+
+    def _built(self, generation: int, result) -> None:
+        if generation != self._generation:
+            return
+        self._job = None
+        self._show(None if result is None else unspill_shapes(result))
+        if self.shapes is not None:
+            self.message.emit(f"{len(self.shapes):,} units of {self._controller.plan.units.layer.label} on the map. "
+                              + ("Gestures pick units; U picks accounts instead." if self.pick_units else
+                                 "Gestures pick accounts; U picks units instead."))
+
+    def _failed(self, generation: int, reason: str) -> None:
+        if generation != self._generation:
+            return
+        self._job = None
+        self.message.emit(f"The unit layer cannot be drawn ({reason}); the accounts and regions show as before.")
+
+    def _show(self, shapes: UnitShapes | None) -> None:
+        self.shapes = shapes
+        units = self._controller.plan.units
+        self.map.set_units(shapes, f"Units: {units.layer.label}" if shapes is not None and units is not None else "")
+        self.map.tools.set_pick_units(self.pick_units)
+        self.refresh()
+        self.shown.emit(shapes is not None)
+
+    def _new_folder(self) -> str:
+        """A folder for the arrays the child hands over (memory-mapped while the units are drawn)."""
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+        self._folder = tempfile.mkdtemp(prefix="desktop_planner_units_")
+        atexit.register(shutil.rmtree, self._folder, True)
+        return self._folder

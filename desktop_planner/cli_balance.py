@@ -70,7 +70,8 @@ def add_parser(sub, positive_int) -> None:
                      help="every territory in one piece (default with the travel objective; --no-contiguous "
                      "allows pieces)")
     bal.add_argument("--within", choices=("state", "region"), help="with a unit layer: keep every territory "
-                     "inside one state (the state of its rep's home); 'region' is not supported yet")
+                     "inside one state (the state of its rep's home), or inside its sales region (the units its "
+                     "region's territories hold now; every territory needs a region)")
     bal.add_argument("--by-account", action="store_true", help="with a unit layer: balance single accounts "
                      "instead of whole units")
     bal.add_argument("--time-limit", type=_seconds, default=60.0, metavar="SECONDS")
@@ -126,10 +127,6 @@ def run_balance(args, bad_input, open_project, pick_scenario) -> int:
         if args.within is not None and (plan.units is None or args.by_account):
             raise bad_input(f"--within {args.within} needs whole units: set a unit layer first (`desktop-planner "
                             "units PROJECT --layer us-counties`) and leave out --by-account")
-        if args.within == "region":
-            raise bad_input("--within region is not supported yet: a territory's region does not name whole "
-                            "states (in the Northeast demo Pennsylvania holds West and Central territories); use "
-                            "--within state")
         edges = project.contiguity_checker(plan).edges
         try:
             if args.tradeoff:

@@ -13,6 +13,10 @@ accounts get a territory too (they are items of no weight), which keeps territor
 state on its own with the territories homed in it (a territory's home state: the unit holding its home, else
 where most of its accounts are): a territory homed in NY only gets NY units. Units of a state where no
 territory is homed go to a neighbouring territory across the state line, and the report says so.
+`within="region"` does the same with sales regions (`Territory.region`): a region's area is the units its
+territories hold now, and its territories are balanced inside it. A region is a name, not a set of states
+(the Northeast demo's Pennsylvania holds West and Central territories), so its area is read off the plan;
+units that no territory of a region holds join the region of a neighbouring unit.
 
 The result is expanded back to accounts (accounts follow their unit; the fixed ones stay), the report is built
 on the real plan with the project's measures, and `BalanceResult.command` applies it as one AssignUnits step.
@@ -34,7 +38,7 @@ from desktop_planner.core.model import UNASSIGNED, Accounts, Plan, Scenario, ter
 from desktop_planner.core.units import NOT_PLACED, majority_territory
 from desktop_planner.optimize.report import build_report, private_plan, scenario_measures
 from desktop_planner.optimize.units_graph import (UnitPieces, fill_from_neighbours, group_edges, layer_adjacency,
-                                                  merge_homeless)
+                                                  merge_homeless, region_groups, split_groups)
 
 class _Items:
     """The items of one balance: which accounts each unit item carries, and the fixed single-account items."""
@@ -183,6 +187,60 @@ def _home_groups(items: _Items, group_of_unit: np.ndarray, unit_territory: np.nd
     return result
 
 
+WITHIN_NOTE = {"state": ", each territory within one state",
+               "region": ", each territory within its region (the units its region's territories held)"}
+
+
+def _groups(items: _Items, within: str | None, current_units: np.ndarray, edges: np.ndarray):
+    """(group per unit, group per territory id, the groups balanced, notes): the parts balanced on their own."""
+    scenario, layer = items.scenario, items.state.layer
+    if within is None:
+        return np.full(items.n_units, "").astype(str), {tid: "" for tid in scenario.territories}, [""], []
+    if within == "region":
+        return _region_groups(scenario, current_units, edges)
+    parents = np.asarray(layer.parents, dtype=object)
+    if any(p is None for p in parents.tolist()):
+        raise ValueError(f"the unit layer {layer.label} does not say which state each unit is in, so "
+                         "territories cannot be kept within states")
+    group_of_unit = parents.astype(str)
+    home_group = _home_groups(items, group_of_unit, current_units)
+    groups = sorted({g for g in home_group.values() if g is not None})
+    group_of_unit, merged = merge_homeless(group_of_unit, set(groups), edges)
+    notes = []
+    if merged:
+        notes.append("no territory has its home in " + ", ".join(
+            f"{state} (balanced with {into})" for state, into in sorted(merged.items()))
+            + ": territories there cross the state line")
+    return group_of_unit, home_group, groups, notes
+
+
+def _region_groups(scenario: Scenario, current_units: np.ndarray, edges: np.ndarray):
+    """`_groups` by sales region: a unit's region is that of the territory holding it now. Every open territory
+    needs a region (which area would it be balanced in otherwise?); a locked one keeps what it has anyway."""
+    region_of = {tid: (t.region or "").strip() for tid, t in scenario.territories.items()}
+    missing = [t.name for tid, t in scenario.territories.items() if not region_of[tid] and not t.locked]
+    if missing:
+        raise ValueError(f"territor{'ies' if len(missing) > 1 else 'y'} {', '.join(missing)} "
+                         f"{'have' if len(missing) > 1 else 'has'} no region: set one, or balance --within state")
+    unit_region = np.array([region_of.get(t, "") for t in current_units.tolist()], dtype=str)
+    group_of_unit, joined = region_groups(unit_region, edges)
+    home_group = {tid: region_of[tid] or None for tid in scenario.territories}
+    groups = sorted({g for g in home_group.values() if g is not None})
+    notes = []
+    if joined:
+        notes.append(f"{joined} units that no territory of a region held joined the region of a neighbouring "
+                     "unit")
+    split = split_groups(edges, group_of_unit, groups)
+    if split:  # the report counts pieces across such gaps as joined (the area cannot be otherwise)
+        notes.append("the area of " + ", ".join(f"region {g} is in {c} pieces" for g, c in sorted(split.items()))
+                     + ": a territory there may span the gap")
+    empty = [g for g in groups if not (group_of_unit == g).any()]
+    if empty:
+        notes.append(f"no unit is held by a territory of region{'s' if len(empty) > 1 else ''} "
+                     + ", ".join(empty) + ": the territories there get none")
+    return group_of_unit, home_group, groups, notes
+
+
 def balance_units(plan: Plan, scenario: Scenario, settings, progress=None, baseline: Scenario | None = None):
     """Auto-balance of `scenario` on the plan's unit layer (see the module docstring); a BalanceResult whose
     `unit_territory` holds each unit's territory."""
@@ -202,29 +260,8 @@ def balance_units(plan: Plan, scenario: Scenario, settings, progress=None, basel
     if stored is not None and len(stored.territory) == items.n_units:
         fallback = np.where(np.isin(stored.territory, scenario.territory_ids()), stored.territory, UNASSIGNED)
     current_units = items.unit_territory(assignment, fallback)
-    notes: list[str] = []
-    if settings.within not in (None, "state"):
-        raise ValueError(f"balancing within {settings.within!r} is not supported on units yet: only within "
-                         "'state' (a territory's region does not map to whole states in general)")
-    if settings.within == "state":
-        parents = np.asarray(layer.parents, dtype=object)
-        if any(p is None for p in parents.tolist()):
-            raise ValueError(f"the unit layer {layer.label} does not say which state each unit is in, so "
-                             "territories cannot be kept within states")
-        group_of_unit = parents.astype(str)
-        home_group = _home_groups(items, group_of_unit, current_units)
-        groups = sorted({g for g in home_group.values() if g is not None})
-        group_of_unit, merged = merge_homeless(group_of_unit, set(groups), edges)
-        if merged:
-            notes.append("no territory has its home in " + ", ".join(
-                f"{state} (balanced with {into})" for state, into in sorted(merged.items()))
-                + ": territories there cross the state line")
-        work_edges = group_edges(edges, group_of_unit, unit_xyz)
-    else:
-        group_of_unit = np.full(items.n_units, "", dtype=object).astype(str)
-        home_group = {tid: "" for tid in scenario.territories}
-        work_edges = edges
-        groups = [""]
+    group_of_unit, home_group, groups, notes = _groups(items, settings.within, current_units, edges)
+    work_edges = edges if settings.within is None else group_edges(edges, group_of_unit, unit_xyz)
     context = (items, unit_xyz, work_edges, group_of_unit, home_group, groups, current_units, assignment,
                fallback, baseline)
     best = None  # (key, unit territories, territories, fields)
@@ -268,7 +305,7 @@ def balance_units(plan: Plan, scenario: Scenario, settings, progress=None, basel
     notes.insert(0, f"balanced {items.n_units:,} units of {layer.label} ({items.n_units - empty_units:,} with "
                  f"accounts) instead of single accounts"
                  + (f"; {n_fixed:,} accounts stay where they are (exceptions, locked or not placed)" if n_fixed
-                    else "") + (", each territory within one state" if settings.within == "state" else ""))
+                    else "") + WITHIN_NOTE.get(settings.within, ""))
     if filled:
         notes.append(f"{filled} units got the territory of a neighbouring unit")
     notes.extend(_granularity(items, layer, len(scenario.territories), settings.measures))

@@ -1,6 +1,7 @@
-"""The unit graph of a balance on units: the layer's adjacency (cached), the adjacency inside states (with
-islands linked inside their state), states without a rep merged into a neighbour, units filled from their
-neighbours, and the pieces of territories made of units (the contiguity the report counts)."""
+"""The unit graph of a balance on units: the layer's adjacency (cached), the adjacency inside states or regions
+(with islands linked inside their group), states without a rep (or units outside every region) merged into a
+neighbour, units filled from their neighbours, and the pieces of territories made of units (the contiguity the
+report counts)."""
 
 from __future__ import annotations
 
@@ -63,6 +64,28 @@ def merge_homeless(group_of_unit: np.ndarray, homed: set, edges: np.ndarray) -> 
             return group, {s: _final(merged, s) for s in merged}
 
 
+def region_groups(unit_region: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, int]:
+    """The region of every unit (a region name per unit, "" for a unit that no territory of a region holds)
+    with the units without one joined to a neighbouring region; returns the groups and how many units joined.
+
+    Each connected patch of units without a region joins the region it shares most borders with, on its own:
+    merged as one group, patches far apart would all go to the region that one of them happens to border."""
+    group = np.asarray(unit_region).astype(str)
+    none = group == ""
+    if not none.any():
+        return group, 0
+    inside = edges[none[edges[:, 0]] & none[edges[:, 1]]]
+    n = len(group)
+    graph = coo_matrix((np.ones(len(inside)), (inside[:, 0], inside[:, 1])), shape=(n, n))
+    _, patch = connected_components(graph, directed=False)
+    # "\0" cannot start a region name typed by a user, so patch labels never meet a real region.
+    labelled = np.where(none, np.char.add("\0", patch.astype(str)), group).astype(str)
+    homed = set(group[~none].tolist())
+    merged_group, _ = merge_homeless(labelled, homed, edges)
+    joined = int((none & np.isin(merged_group, sorted(homed))).sum())
+    return merged_group, joined
+
+
 def _final(merged: dict, state: str) -> str:
     while state in merged:
         state = merged[state]
@@ -72,11 +95,8 @@ def _final(merged: dict, state: str) -> str:
 def group_edges(edges: np.ndarray, group: np.ndarray, unit_xyz: np.ndarray) -> np.ndarray:
     """The adjacency inside each group, with every piece of a group cut off inside it (an island whose nearest
     unit was across the line) linked to the nearest unit of the rest of its group."""
-    inside = edges[group[edges[:, 0]] == group[edges[:, 1]]]
-    n = len(group)
+    inside, label = _inside_pieces(edges, group)
     links = []
-    graph = coo_matrix((np.ones(len(inside)), (inside[:, 0], inside[:, 1])), shape=(n, n))
-    _, label = connected_components(graph, directed=False)
     for g in np.unique(group):
         members = np.flatnonzero(group == g)
         pieces = np.unique(label[members])
@@ -96,6 +116,21 @@ def group_edges(edges: np.ndarray, group: np.ndarray, unit_xyz: np.ndarray) -> n
     if links:
         inside = np.vstack([inside, np.sort(np.array(links, dtype=np.int64), axis=1)])
     return inside
+
+
+def split_groups(edges: np.ndarray, group: np.ndarray, groups) -> dict[str, int]:
+    """The pieces of each of `groups` that is in more than one on the adjacency `edges`."""
+    _, label = _inside_pieces(edges, group)
+    counts = {str(g): len(np.unique(label[group == g])) for g in groups}
+    return {g: c for g, c in counts.items() if c > 1}
+
+
+def _inside_pieces(edges: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The edges inside groups and the connected piece of every unit on them."""
+    inside = edges[group[edges[:, 0]] == group[edges[:, 1]]]
+    n = len(group)
+    graph = coo_matrix((np.ones(len(inside)), (inside[:, 0], inside[:, 1])), shape=(n, n))
+    return inside, connected_components(graph, directed=False)[1]
 
 
 class UnitPieces:

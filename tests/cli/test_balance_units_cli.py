@@ -1,5 +1,5 @@
-"""`desktop-planner balance` on a project with a unit layer: whole counties, `--within state`, the new scenario
-carries its units and exceptions."""
+"""`desktop-planner balance` on a project with a unit layer: whole counties, `--within state` and `--within
+region`, the new scenario carries its units and exceptions."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 
 from desktop_planner.cli import main
+from desktop_planner.core.commands import EditTerritory
+from desktop_planner.core.history import History
 from desktop_planner.core.units import NOT_PLACED
 from desktop_planner.store.project import ProjectFile
 
@@ -82,9 +84,43 @@ def test_balance_text_report_says_units_and_within_state(project, capsys):
             assert len(got & homed) == 1, (created.territories[tid].name, got)
 
 
-def test_within_is_refused_without_a_layer_or_for_regions(project, tmp_path, capsys):
+def test_balance_within_region_keeps_each_region_on_its_units(project, capsys):
+    with ProjectFile.open(project, read_only=True) as pf:
+        plan = pf.load_plan()
+        source = plan.active
+        regions = {t.name: t.region for t in source.territories.values()}
+        held = plan.units.of(plan, source).territory
+        area = np.array([source.territories[t].region if t >= 0 else "" for t in held.tolist()])
+    assert len(set(regions.values())) == 3  # the demo's West, Central and East
+    code, out, err = run(capsys, "balance", project, "--into", "By region", "--within", "region", "--time-limit",
+                         "6", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert any("each territory within its region" in n for n in report["notes"]), report["notes"]
+    assert report["non_contiguous_after"] == 0
+    with ProjectFile.open(project, read_only=True) as pf:
+        plan = pf.load_plan()
+        created = scenario_named(plan, "By region")
+        territory = plan.units.of(plan, created).territory
+    after = np.array([regions[created.territories[t].name] for t in territory.tolist()])
+    assert np.array_equal(after[area != ""], area[area != ""])
+
+
+def test_within_region_is_refused_for_territories_without_one(project, capsys):
+    with ProjectFile.open(project) as pf:
+        plan = pf.load_plan()
+        scenario = plan.active
+        history = History(plan, pf)
+        names = []
+        for tid in scenario.territory_ids()[[2, 6]].tolist():
+            history.do(EditTerritory(scenario.id, tid, region=None))
+            names.append(scenario.territories[tid].name)
     code, _, err = run(capsys, "balance", project, "--into", "R", "--within", "region")
-    assert code == 2 and "region" in err
+    assert code == 2
+    assert f"territories {names[0]}, {names[1]} have no region: set one, or balance --within state" in err, err
+
+
+def test_within_is_refused_without_a_layer(project, tmp_path, capsys):
     plain = tmp_path / "plain.tplan"
     shutil.copyfile(DEMO, plain)
     code, _, err = run(capsys, "balance", plain, "--into", "S", "--within", "state")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -9,10 +10,12 @@ import pytest
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from desktop_planner.core.commands import EditTerritory
 from desktop_planner.core.history import History
 from desktop_planner.core.model import UNASSIGNED
 from desktop_planner.core.units import NOT_PLACED, unit_adjacency
 from desktop_planner.optimize.balance import BalanceSettings, balance
+from desktop_planner.optimize.units_graph import region_groups
 from desktop_planner.store.project import ProjectFile
 
 TIME = 8.0
@@ -119,14 +122,56 @@ def test_within_state_keeps_every_territory_inside_its_home_state(project):
         assert len(got & homed) == 1
 
 
-def test_within_needs_a_layer_and_region_is_refused(project):
+def set_regions_by_longitude(plan, scenario) -> dict[int, str]:
+    """Two sales regions, West and East, split at the median home longitude (through the commands)."""
+    lons = sorted(t.home_lon for t in scenario.territories.values())
+    cut = lons[len(lons) // 2 - 1]
+    for tid, t in list(scenario.territories.items()):
+        EditTerritory(scenario.id, tid, region="West" if t.home_lon <= cut else "East").apply(plan)
+    return {tid: t.region for tid, t in scenario.territories.items()}
+
+
+def test_within_region_keeps_every_territory_inside_its_regions_area(project):
     with ProjectFile.open(project, read_only=True) as pf:
         plan = pf.load_plan()
-        with pytest.raises(ValueError, match="region"):
-            balance(plan, plan.active, BalanceSettings(time_limit_s=2, within="region"))
-        plan.units = None
-        with pytest.raises(ValueError, match="unit layer"):
-            balance(plan, plan.active, BalanceSettings(time_limit_s=2, within="state"))
+    scenario = plan.active
+    regions = set_regions_by_longitude(plan, scenario)
+    assert set(regions.values()) == {"West", "East"}
+    # The area of a region as the project records it before the balance: the units its territories hold.
+    held = plan.units.of(plan, scenario).territory.copy()
+    area = np.array([regions.get(int(t), "") for t in held.tolist()])
+    result = balance(plan, scenario, BalanceSettings(time_limit_s=TIME, within="region"))
+    layer = plan.units.layer
+    n = len(layer)
+    after = np.array([regions[int(t)] for t in result.unit_territory.tolist()])
+    had_region = area != ""
+    assert np.array_equal(after[had_region], area[had_region])  # no unit changed region
+    edges = unit_adjacency(layer)
+    for tid in scenario.territory_ids().tolist():
+        members = np.flatnonzero(result.unit_territory == tid)
+        assert len(members), f"territory {tid} got no county"
+        assert components(n, edges, members) == 1, f"territory {tid} is in pieces"
+    notes = result.report.format_text()
+    assert "within its region" in notes
+    assert "joined the region of a neighbouring unit" in notes  # the demo has counties without accounts
+    assert result.report.non_contiguous_after == 0
+
+
+def test_within_needs_a_layer_and_region_needs_every_open_territory_to_have_one(project):
+    with ProjectFile.open(project, read_only=True) as pf:
+        plan = pf.load_plan()
+    scenario = plan.active
+    first, second, third = scenario.territory_ids()[:3].tolist()
+    for tid in (first, second, third):
+        EditTerritory(scenario.id, tid, region=None).apply(plan)
+    EditTerritory(scenario.id, third, locked=True).apply(plan)  # a locked territory keeps what it has anyway
+    names = f"{scenario.territories[first].name}, {scenario.territories[second].name}"
+    with pytest.raises(ValueError, match=re.escape(f"territories {names} have no region: set one, or balance "
+                                                   "--within state")):
+        balance(plan, scenario, BalanceSettings(time_limit_s=2, within="region"))
+    plan.units = None
+    with pytest.raises(ValueError, match="unit layer"):
+        balance(plan, scenario, BalanceSettings(time_limit_s=2, within="state"))
 
 
 def test_by_account_ignores_the_layer(project):
@@ -153,3 +198,14 @@ def test_a_locked_territory_keeps_its_accounts_and_the_rest_stays_whole(project)
         unit_of = state.unit_of_rows(plan)
         follow = ~mine & ~state.exception_rows(plan, scenario) & (unit_of != NOT_PLACED)
         assert np.array_equal(scenario.assignment[follow], result.unit_territory[unit_of[follow]])
+
+
+def test_each_patch_without_a_region_joins_the_region_it_borders():
+    # A path: none | West | East | none. Apart, each patch joins its own neighbour (as one group, both would
+    # have gone to the same region).
+    groups, joined = region_groups(np.array(["", "West", "East", ""]), np.array([(0, 1), (1, 2), (2, 3)]))
+    assert groups.tolist() == ["West", "West", "East", "East"] and joined == 2
+    # A patch of two units bordering West twice and East once joins West, whole.
+    regions = np.array(["West", "West", "", "", "East"])
+    groups, joined = region_groups(regions, np.array([(0, 2), (1, 3), (2, 3), (3, 4)]))
+    assert groups.tolist() == ["West", "West", "West", "West", "East"] and joined == 2

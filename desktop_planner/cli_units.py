@@ -9,7 +9,8 @@ Setting a layer gives each unit the territory of most of its accounts, and the a
 unit (one undoable step): the issue's rule, "accounts follow their unit unless an account is an explicit
 exception". With --keep-exceptions nobody moves and those accounts become named exceptions instead (listed and
 counted); a balance keeps exceptions where they are, so hundreds of them leave territories in pieces on the map.
-Heavy modules are imported inside the handlers so other commands never pay for them.
+Units without accounts take the territory around them (the nearest in steps of the unit adjacency), so the
+routing list sends every ZIP or county somewhere; --leave-empty leaves them unassigned. Heavy modules are imported inside the handlers so other commands never pay for them.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ def add_parser(sub) -> None:
                    "not only of the states that hold accounts")
     p.add_argument("--snap-km", type=float, default=None, metavar="KM",
                    help="accounts outside every unit but this close to one are placed in it (default 5)")
+    p.add_argument("--leave-empty", action="store_true", help="leave the units without accounts unassigned (by "
+                   "default each takes the territory around it, so that every unit routes to a territory)")
     p.add_argument("--remove", action="store_true", help="remove the project's unit layer")
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
 
@@ -49,9 +52,9 @@ def run_units(args, bad_input, open_project, pick_scenario) -> int:
         return _show(args, bad_input, open_project, pick_scenario)
     if args.layer is not None and args.remove:
         raise bad_input("units: --layer and --remove cannot be used together")
-    from desktop_planner.core.commands import CommandError, Composite, SetAssignment, SetUnitLayer
+    from desktop_planner.core.commands import CommandError, SetUnitLayer
     from desktop_planner.core.history import History
-    from desktop_planner.core.units import DEFAULT_SNAP_KM, followers_off_unit, new_unit_state, unit_targets
+    from desktop_planner.core.units import DEFAULT_SNAP_KM, layer_command
     from desktop_planner.store.opening import ProjectError
 
     snap_km = DEFAULT_SNAP_KM if args.snap_km is None else args.snap_km
@@ -69,16 +72,7 @@ def run_units(args, bad_input, open_project, pick_scenario) -> int:
             print(f"{args.project}: unit layer removed (accounts keep their territories)")
             return 0
         layer, placement = build_and_place(plan, args, snap_km, bad_input)
-        state = new_unit_state(plan, layer, placement, scenario.id if args.follow else None)
-        command = SetUnitLayer(state)
-        moved = 0
-        if args.follow:
-            rows = followers_off_unit(state, plan, scenario)
-            targets = unit_targets(state, plan, scenario)[rows]
-            moved = len(rows)
-            command = Composite([command, SetAssignment(scenario.id, rows, targets, "Accounts follow their unit",
-                                                        "units")], f"Set unit layer {layer.kind}, accounts follow",
-                                "units")
+        command, moved = layer_command(plan, layer, placement, scenario, args.follow, not args.leave_empty)
         try:
             _do(history, command, bad_input)
         except (CommandError, ProjectError) as exc:

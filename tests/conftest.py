@@ -51,16 +51,30 @@ DEMO_PROJECT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fi
                             "demo_northeast.tplan")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def isolated_cache(tmp_path_factory):
+    """The app's cache folder (ZIP cells, unit shapes) of the tests never touches the user's; child processes
+    inherit it."""
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if before is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = before
+
+
 @pytest.fixture(scope="session")
 def counties_demo(tmp_path_factory):
     """The bundled Northeast demo with the US counties as its unit layer, accounts kept where they are as named
-    exceptions (built once per test run: placing 5,000 accounts takes a second)."""
+    exceptions and the counties without accounts left unassigned (built once per test run: placing 5,000 accounts
+    takes a second)."""
     import shutil
 
     from desktop_planner.cli import main
     path = tmp_path_factory.mktemp("counties_demo") / "demo.tplan"
     shutil.copyfile(DEMO_PROJECT, path)
-    assert main(["units", str(path), "--layer", "us-counties", "--keep-exceptions"]) == 0
+    assert main(["units", str(path), "--layer", "us-counties", "--keep-exceptions", "--leave-empty"]) == 0
     return path
 
 

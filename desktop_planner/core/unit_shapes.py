@@ -30,6 +30,7 @@ from desktop_planner.core.units import UnitLayer, unit_adjacency
 # of 4 between levels keeps the vertices drawn within a factor of 4 of the ideal.
 LEVEL_TOLERANCES_M = (8000.0, 2000.0, 500.0, 125.0)
 LABEL_TOLERANCE_M = 125.0
+SHAPES_VERSION = 1  # bump when what build_unit_shapes makes changes: shapes kept in the cache are then built anew
 LINE_TYPES = (1, 2)  # shapely type ids: LineString, LinearRing
 
 

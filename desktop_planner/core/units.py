@@ -340,16 +340,23 @@ def unit_targets(state: UnitState, plan: Plan, scenario: Scenario) -> np.ndarray
 
 
 def new_unit_state(plan: Plan, layer: UnitLayer, placement: Placement,
-                   follow_scenario_id: int | None = None) -> UnitState:
+                   follow_scenario_id: int | None = None, fill_edges: np.ndarray | None = None) -> UnitState:
     """The state for a layer just placed: each scenario's units take their accounts' majority territory; an
     account elsewhere becomes a named exception, so nothing moves, except in the scenario `follow_scenario_id`
-    where it gets no mark (and `followers_off_unit` then says which accounts to move to their unit)."""
+    where it gets no mark (and `followers_off_unit` then says which accounts to move to their unit). With
+    `fill_edges` (the layer's adjacency), units without accounts take the territory around them
+    (fill_empty_units), so that every unit routes somewhere."""
     order = np.argsort(plan.accounts.ids, kind="stable")
     ids = plan.accounts.ids[order]
     problems = {int(plan.accounts.ids[row]): reason for row, reason in placement.problems.items()}
     state = UnitState(layer, ids, placement.unit[order], placement.how[order], problems)
+    placed_units = placement.unit[placement.unit != NOT_PLACED]
+    empty = np.bincount(placed_units, minlength=len(layer)) == 0
     for scenario in plan.scenarios.values():
         territory = majority_territory(placement.unit, scenario.assignment, plan.accounts.potential, len(layer))
+        if fill_edges is not None:
+            closed = [tid for tid, t in scenario.territories.items() if t.locked]
+            territory = fill_empty_units(territory, fill_edges, empty, closed)
         placed = placement.unit != NOT_PLACED
         target = np.where(placed, territory[np.maximum(placement.unit, 0)], UNASSIGNED)
         off = placed & (scenario.assignment != target)
@@ -357,6 +364,48 @@ def new_unit_state(plan: Plan, layer: UnitLayer, placement: Placement,
         exceptions = np.empty(0, dtype=np.int64) if follow else np.sort(plan.accounts.ids[off])
         state.scenarios[scenario.id] = ScenarioUnits(territory, exceptions)
     return state
+
+
+def layer_command(plan: Plan, layer: UnitLayer, placement: Placement, scenario: Scenario, follow: bool,
+                  fill_empty: bool = True):
+    """The one undo step that makes `layer` the plan's unit layer, and how many accounts it moves: with `follow`,
+    the scenario's accounts off their unit's majority territory move to it (else they stay, as named
+    exceptions); with `fill_empty`, units without accounts take the territory around them."""
+    from desktop_planner.core.commands import Composite, SetAssignment, SetUnitLayer
+    state = new_unit_state(plan, layer, placement, scenario.id if follow else None,
+                           unit_adjacency(layer) if fill_empty else None)
+    command = SetUnitLayer(state)
+    if not follow:
+        return command, 0
+    rows = followers_off_unit(state, plan, scenario)
+    moves = SetAssignment(scenario.id, rows, unit_targets(state, plan, scenario)[rows], "Accounts follow their unit",
+                          "units")
+    return Composite([command, moves], f"Set unit layer {layer.kind}, accounts follow", "units"), len(rows)
+
+
+def fill_empty_units(territory: np.ndarray, edges: np.ndarray, empty: np.ndarray, closed=()) -> np.ndarray:
+    """Unassigned units without accounts (`empty`) get the territory of the nearest assigned unit in steps of the
+    adjacency `edges` (a front grown from every territory at once; where two meet, the one a unit borders most,
+    then the lower id). Locked territories (`closed`) do not grow; units no front reaches stay unassigned."""
+    result = np.asarray(territory, dtype=np.int64).copy()
+    if not len(edges):
+        return result
+    pairs = np.vstack([edges, edges[:, ::-1]])  # both directions: (from, to)
+    todo = np.asarray(empty, dtype=bool) & (result == UNASSIGNED)
+    growing = (result != UNASSIGNED) & ~np.isin(result, np.asarray(list(closed), dtype=np.int64))
+    while True:
+        step = pairs[growing[pairs[:, 0]] & todo[pairs[:, 1]]]
+        if not len(step):
+            return result
+        offers = np.column_stack((step[:, 1], result[step[:, 0]]))  # (unit, territory) once per bordering unit
+        keys, counts = np.unique(offers, axis=0, return_counts=True)
+        order = np.lexsort((keys[:, 1], -counts, keys[:, 0]))  # per unit: most borders, then the lower id
+        first = np.r_[True, keys[order[1:], 0] != keys[order[:-1], 0]]
+        won = keys[order[first]]
+        result[won[:, 0]] = won[:, 1]
+        todo[won[:, 0]] = False
+        growing = np.zeros_like(growing)
+        growing[won[:, 0]] = True
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,20 @@ def test_county_routing_list_round_trips(tmp_path, capsys):
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == ["unit_id", "unit_name", "territory", "rep_name", "accounts", "potential",
                              "workload_hours"]
-    assert any(r["territory"] == "" for r in rows)  # units without accounts are listed, unassigned
+    # Every county routes somewhere: those without accounts took the territory of a neighbouring county.
+    assert all(r["territory"] for r in rows)
+    from desktop_planner.core.units import unit_adjacency
+    from desktop_planner.store.project import ProjectFile
+    project = ProjectFile.open(original, read_only=True)
+    layer = project.load_plan().units.layer
+    project.close()
+    territory = {r["unit_id"]: r["territory"] for r in rows}
+    neighbours: dict[str, set[str]] = {}
+    for a, b in unit_adjacency(layer).tolist():
+        neighbours.setdefault(layer.ids[a], set()).add(territory[layer.ids[b]])
+        neighbours.setdefault(layer.ids[b], set()).add(territory[layer.ids[a]])
+    empty = [r["unit_id"] for r in rows if r["accounts"] == "0"]
+    assert len(empty) > 20 and all(territory[u] in neighbours[u] for u in empty)
     assert sum(int(r["accounts"]) for r in rows) == 5000
     kings = next(r for r in rows if r["unit_id"] == "36047")
     assert kings["unit_name"] == "Kings, NY" and kings["territory"]

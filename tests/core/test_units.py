@@ -181,3 +181,17 @@ def test_units_of_a_deleted_territory_read_unassigned_and_come_back_on_undo():
     assert victim not in after.tolist() and (after[before == victim] == UNASSIGNED).all()
     history.undo()
     assert np.array_equal(state.of(plan, scenario).territory, before)
+
+
+def test_empty_units_take_the_territory_around_them_and_locked_territories_do_not_grow():
+    from desktop_planner.core.units import fill_empty_units
+    # A row of 7 units: 0 is A, 6 is B, 3 has accounts but none assigned; the rest are empty.
+    edges = np.array([[0, 1], [1, 2], [2, 3], [3, 4], [4, 5], [5, 6]])
+    territory = np.array([1, -1, -1, -1, -1, -1, 2])
+    empty = np.array([False, True, True, False, True, True, False])
+    filled = fill_empty_units(territory, edges, empty)
+    assert filled.tolist() == [1, 1, 1, -1, 2, 2, 2]  # 3 is a real gap (unassigned accounts): left for the planner
+    assert fill_empty_units(territory, edges, empty, closed=[2]).tolist() == [1, 1, 1, -1, -1, -1, 2]
+    # Where two fronts meet on one unit, the territory it borders more wins.
+    star = np.array([[0, 3], [1, 3], [2, 3]])
+    assert fill_empty_units(np.array([5, 5, 4, -1]), star, np.array([False, False, False, True]))[3] == 5

@@ -116,6 +116,12 @@ def test_with_unit_picking_off_the_lasso_moves_accounts_not_units(units_window, 
     drag(qtbot, win.map.viewport(), start, end)
     assert np.array_equal(unit_territories(win), units_before)  # no unit changed territory
     assert (plan.active.assignment[under] == target).all()  # the accounts under the rectangle moved, by themselves
+    # ...and are named exceptions now, so moving their county later leaves them where they were put, until undone.
+    assert plan.units.exception_rows(plan, plan.active)[under].all()
+    steps = len(win.session.history.undo_labels())
+    win.controller.undo()
+    assert len(win.session.history.undo_labels()) == steps - 1
+    assert not (plan.active.assignment[under] == target).all()
 
 
 def test_a_preview_step_redraws_only_the_units_it_changes(units_window, qtbot):

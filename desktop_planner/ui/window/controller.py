@@ -320,7 +320,10 @@ class GestureController(QObject):
             if self._previewed is not None:
                 self._show_committed()
             return False
-        command = Reassign(scenario.id, indices, territory_id, action=action)
+        if self.plan.units is None:
+            command = Reassign(scenario.id, indices, territory_id, action=action)
+        else:
+            command = self.unit_gestures.account_command(indices, territory_id, action)
         done = self.do(command)
         if done:
             self.message.emit(f"{command.label}. Ctrl+Z undoes it.")  # what happened, beside the hover text

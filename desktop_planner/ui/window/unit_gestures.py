@@ -1,14 +1,19 @@
 """Gestures that pick geography units (issue 12): the preview of giving the units under a stroke to the active
 territory (the units recoloured, their accounts with them, the panel's figures), and on release one AssignUnits
-command, one undo step. A click, or Ctrl, selects the units' accounts and says what the unit holds."""
+command, one undo step. A click, or Ctrl, selects the units' accounts and says what the unit holds.
+
+With a unit layer, accounts moved by hand (unit picking off) become named exceptions where they leave their
+unit's territory, and stop being ones where they return to it, in the same undo step: otherwise the next move of
+their unit would silently take them back."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from desktop_planner.core.commands import AssignUnits, preview_assignment
+from desktop_planner.core.commands import (AssignUnits, Command, Composite, Reassign, SetExceptions,
+                                           movable_accounts, preview_assignment)
 from desktop_planner.core.model import UNASSIGNED
-from desktop_planner.core.units import accounts_following
+from desktop_planner.core.units import NOT_PLACED, accounts_following, unit_targets
 
 
 class UnitGestures:
@@ -78,3 +83,19 @@ class UnitGestures:
             where = "no territory" if tid == UNASSIGNED else scenario.territories[tid].name
             return f"{layer.ids[u]} {layer.names[u]}: {int(counts[u]):,} accounts, {where}"
         return f"{len(units):,} units selected: {int(counts[units].sum()):,} accounts"
+
+    def account_command(self, rows: np.ndarray, territory_id: int, action: str) -> Command:
+        """Reassign the accounts, marking as exceptions those that leave their unit's territory (and unmarking
+        those that go back to it)."""
+        c = self.c
+        plan, scenario = c.plan, c.plan.active
+        state = self._state()
+        moving = movable_accounts(plan, scenario, rows, territory_id)
+        label = Reassign(scenario.id, rows, territory_id, action=action).describe(scenario, len(moving))
+        reassign = Reassign(scenario.id, rows, territory_id, action=action, label=label)
+        placed = moving[state.unit_of_rows(plan)[moving] != NOT_PLACED]
+        flags = unit_targets(state, plan, scenario)[placed] != territory_id
+        was = state.exception_rows(plan, scenario)[placed]
+        if not (flags != was).any():
+            return reassign
+        return Composite([reassign, SetExceptions(scenario.id, placed, flags)], label, action)

@@ -30,7 +30,7 @@ from desktop_planner.core.units import UnitLayer, unit_adjacency
 # of 4 between levels keeps the vertices drawn within a factor of 4 of the ideal.
 LEVEL_TOLERANCES_M = (8000.0, 2000.0, 500.0, 125.0)
 LABEL_TOLERANCE_M = 125.0
-SHAPES_VERSION = 1  # bump when what build_unit_shapes makes changes: shapes kept in the cache are then built anew
+SHAPES_VERSION = 2  # bump when what build_unit_shapes makes changes: shapes kept in the cache are then built anew
 LINE_TYPES = (1, 2)  # shapely type ids: LineString, LinearRing
 
 
@@ -145,7 +145,7 @@ def build_unit_shapes(layer: UnitLayer, progress: Callable[[float, str], None] |
     for k, tolerance in enumerate(levels):
         report(0.3 + 0.7 * k / len(levels), f"Simplifying the units for the map ({k + 1} of {len(levels)})")
         if tolerance > 0:
-            polygons = shapely.orient_polygons(shapely.simplify(exact, tolerance, preserve_topology=True))
+            polygons = shapely.orient_polygons(_simplified_coverage(exact, tolerance))
             borders = shapely.simplify(shared, tolerance, preserve_topology=False)
         else:
             polygons, borders = exact, shared
@@ -163,6 +163,16 @@ def build_unit_shapes(layer: UnitLayer, progress: Callable[[float, str], None] |
     report(1.0, "Units ready")
     return UnitShapes(np.asarray(layer.ids, dtype=object), np.asarray(layer.names, dtype=object), levels, fills,
                       lines, edges, points, radius, shapely.bounds(exact))
+
+
+def _simplified_coverage(polygons: np.ndarray, tolerance: float) -> np.ndarray:
+    """Neighbours simplified together, each shared edge once, so that no sliver of basemap shows between two
+    units (simplified one by one they leave hairline gaps all over a country of ZIP areas). A layer that is not
+    a clean coverage (overlaps) is simplified unit by unit instead."""
+    try:
+        return shapely.coverage_simplify(polygons, tolerance)
+    except shapely.errors.GEOSException:
+        return shapely.simplify(polygons, tolerance, preserve_topology=True)
 
 
 def spill_shapes(shapes: UnitShapes, folder: str | None) -> UnitShapes:

@@ -49,7 +49,8 @@ class BalanceSettings:
     seed: int = 0
     candidates: int = 8  # territories (nearest homes, plus the current one) an account may go to
     # With an active unit layer (plan.units): balance whole units on their adjacency (units_balance.py), or
-    # single accounts as without a layer (False). `within`: "state" keeps each territory inside one state.
+    # single accounts as without a layer (False). `within`: "state" keeps each territory inside one state,
+    # "region" inside the units its sales region's territories hold now.
     use_units: bool = True
     within: str | None = None
 

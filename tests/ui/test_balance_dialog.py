@@ -70,6 +70,22 @@ def test_options_are_validated(window, qtbot):
     assert "at least one measure" in dialog.error.text() and dialog.result() != QDialog.Accepted
 
 
+def test_with_a_unit_layer_whole_units_are_balanced_optionally_within_state_or_region(window, qtbot):
+    plain = BalanceOptionsDialog(window, 3)
+    qtbot.addWidget(plain)
+    assert plain.settings().within is None  # no layer: no unit rows, nothing to keep within
+    dialog = BalanceOptionsDialog(window, 3, unit_layer="us-counties (Census)")
+    qtbot.addWidget(dialog)
+    assert dialog.use_units.currentText() == "Whole units of us-counties (Census)"
+    dialog.within.setCurrentIndex(dialog.within.findData("region"))
+    settings = dialog.settings()
+    assert settings.use_units and settings.within == "region"
+    dialog.use_units.setCurrentIndex(1)  # single accounts: there is no unit to keep within a state
+    assert not dialog.within.isEnabled()
+    settings = dialog.settings()
+    assert not settings.use_units and settings.within is None
+
+
 def _file_digest(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 

@@ -138,3 +138,20 @@ def test_a_preview_step_redraws_only_the_units_it_changes(units_window, qtbot):
     win.map.units.set_preview(None)
     qtbot.wait(50)
     assert fills.picture.renders == renders
+
+
+def test_an_auto_balance_on_units_previews_the_proposed_units_and_applies_them(units_window, qtbot, monkeypatch):
+    from tests.ui.test_balance_dialog import accept_options, run_to_preview
+    win = units_window
+    before = unit_territories(win).copy()
+    accept_options(monkeypatch, time_limit=4.0)
+    run_to_preview(win, qtbot)
+    auto = win.auto_balance
+    assert auto.proposal is not None
+    shown = win.map.units.preview
+    assert shown is not None and (shown != before).any()  # the proposed units, in their colours, before Apply
+    assert np.array_equal(unit_territories(win), before)
+    qtbot.mouseClick(auto.dock.apply_button, Qt.MouseButton.LeftButton)
+    after = unit_territories(win)
+    assert np.array_equal(after, shown) and win.map.units.preview is None
+    assert np.array_equal(win.map.units.committed, after)

@@ -106,7 +106,9 @@ class AutoBalance(QObject):
         if not scenario.territories:
             self.window.show_error("Add territories first: there is nothing to balance into.")
             return
-        options = BalanceOptionsDialog(self.window, len(scenario.territories), session.plan.settings.tolerance)
+        units = session.plan.units
+        options = BalanceOptionsDialog(self.window, len(scenario.territories), session.plan.settings.tolerance,
+                                       unit_layer=None if units is None else units.layer.label)
         if options.exec() != QDialog.Accepted:
             return
         self.start(options.choice, options.settings())
@@ -232,6 +234,8 @@ class AutoBalance(QObject):
         self._preview_run = run
         self.points = None
         proposal = self._propose(scenario, result.assignment, homes, lambda: result.command(scenario), measure)
+        if result.unit_territory is not None:  # balanced on units: the proposed units show in their colours
+            self.window.map.units.set_preview(result.unit_territory)
         self.dock.show_result(result.report, proposal.verdict, int(result.changed_accounts(scenario).size))
         self._show_dock(TITLES["balance"] + " result")
 

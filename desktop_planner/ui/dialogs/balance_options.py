@@ -13,6 +13,8 @@ MEASURE_CHOICES = (("workload_hours", "Workload hours", True), ("potential", "Po
 OBJECTIVES = (("travel", "Least total travel (workload-weighted distance to home)"),
               ("max_distance", "Least longest distance (no account far from its home)"))
 HOMES = (("fixed", "Keep the reps' homes"), ("optimize", "Let the optimizer choose each territory's centre"))
+WITHIN = ((None, "Anywhere"), ("state", "Its state (the state of its rep's home)"),
+          ("region", "Its sales region (the units its region holds now)"))
 TOLERANCE_RANGE = (0.5, 99.0)  # percent; BalanceSettings wants a fraction strictly between 0 and 1
 DEFAULT_TOLERANCE = 0.10  # DESIGN: a territory is in balance within ±10 % unless the project says otherwise
 
@@ -37,9 +39,12 @@ def _row(*widgets) -> QWidget:
 
 
 class BalanceOptionsDialog(QDialog):
-    """`choice` is "balance" or "tradeoff" once accepted. `tolerance`: the project's (plan.settings.tolerance)."""
+    """`choice` is "balance" or "tradeoff" once accepted. `tolerance`: the project's (plan.settings.tolerance).
+    `unit_layer`: the label of the project's unit layer, if it has one: then whole units are balanced (or single
+    accounts), optionally each territory within its state or sales region."""
 
-    def __init__(self, parent, territories: int, tolerance: float = DEFAULT_TOLERANCE) -> None:
+    def __init__(self, parent, territories: int, tolerance: float = DEFAULT_TOLERANCE,
+                 unit_layer: str | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Auto-balance")
         self.choice = "balance"
@@ -70,6 +75,15 @@ class BalanceOptionsDialog(QDialog):
         self.contiguous = QCheckBox("Every territory in one connected piece")
         self.contiguous.setChecked(True)
         form.addRow("Contiguity", self.contiguous)
+        self.use_units, self.within = QComboBox(), QComboBox()
+        self.use_units.addItem(f"Whole units of {unit_layer}" if unit_layer else "Single accounts", bool(unit_layer))
+        self.use_units.addItem("Single accounts", False)
+        for key, label in WITHIN:
+            self.within.addItem(label, key)
+        self.use_units.currentIndexChanged.connect(lambda _i: self.within.setEnabled(self.use_units.currentData()))
+        if unit_layer:
+            form.addRow("Move", self.use_units)
+            form.addRow("Keep each territory within", self.within)
         self.time_limit = QDoubleSpinBox()
         self.time_limit.setRange(1, 3600)
         self.time_limit.setValue(30)
@@ -104,7 +118,9 @@ class BalanceOptionsDialog(QDialog):
             measures=measures, objective=self.objective.currentData(), homes=self.homes.currentData(),
             max_disruption_accounts=self.max_accounts.value() / 100 if self.limit_accounts.isChecked() else None,
             max_disruption_potential=self.max_potential.value() / 100 if self.limit_potential.isChecked() else None,
-            require_contiguous=self.contiguous.isChecked(), time_limit_s=self.time_limit.value()).validated()
+            require_contiguous=self.contiguous.isChecked(), time_limit_s=self.time_limit.value(),
+            use_units=bool(self.use_units.currentData()),
+            within=self.within.currentData() if self.use_units.currentData() else None).validated()
 
     def _accept(self, choice: str = "balance") -> None:
         try:

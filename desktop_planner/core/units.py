@@ -408,6 +408,21 @@ def fill_empty_units(territory: np.ndarray, edges: np.ndarray, empty: np.ndarray
         growing[won[:, 0]] = True
 
 
+def pieces_per_territory(territory: np.ndarray, edges: np.ndarray) -> dict[int, int]:
+    """Per territory (not UNASSIGNED), how many connected pieces its units form on the unit adjacency."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    territory = np.asarray(territory, dtype=np.int64)
+    n = len(territory)
+    inner = edges[(territory[edges[:, 0]] == territory[edges[:, 1]])] if len(edges) else edges
+    graph = coo_matrix((np.ones(len(inner)), (inner[:, 0], inner[:, 1])), shape=(n, n))
+    _, label = connected_components(graph, directed=False)
+    owned = territory != UNASSIGNED
+    pairs = np.unique(np.column_stack((territory[owned], label[owned])), axis=0)
+    tids, counts = np.unique(pairs[:, 0], return_counts=True)
+    return dict(zip(tids.tolist(), counts.tolist()))
+
+
 @dataclass(frozen=True)
 class UnitCounts:
     units: int

@@ -195,3 +195,10 @@ def test_empty_units_take_the_territory_around_them_and_locked_territories_do_no
     # Where two fronts meet on one unit, the territory it borders more wins.
     star = np.array([[0, 3], [1, 3], [2, 3]])
     assert fill_empty_units(np.array([5, 5, 4, -1]), star, np.array([False, False, False, True]))[3] == 5
+
+
+def test_pieces_of_territories_on_the_unit_adjacency():
+    from desktop_planner.core.units import pieces_per_territory
+    edges = np.array([[0, 1], [1, 2], [2, 3], [3, 4]])
+    assert pieces_per_territory(np.array([7, 7, 8, 7, -1]), edges) == {7: 2, 8: 1}
+    assert pieces_per_territory(np.array([7, 7, 7, 7, 7]), edges) == {7: 1}

@@ -155,3 +155,20 @@ def test_an_auto_balance_on_units_previews_the_proposed_units_and_applies_them(u
     after = unit_territories(win)
     assert np.array_equal(after, shown) and win.map.units.preview is None
     assert np.array_equal(win.map.units.committed, after)
+
+
+def test_the_panel_counts_pieces_on_the_unit_adjacency(units_window, qtbot):
+    from desktop_planner.core.units import pieces_per_territory
+    win = units_window
+    shapes = win.view_options.units.shapes
+    qtbot.waitUntil(lambda: not win.view_options.regions.is_checking(), timeout=30_000)
+    assert win.panel.model.pieces == pieces_per_territory(unit_territories(win), shapes.edges)
+    # A county given to a territory far away makes that territory two pieces, in the panel at once.
+    u = county(win, "Albany, NY")
+    far = next(t for t in win.session.plan.active.territory_ids()
+               if win.panel.model.pieces.get(int(t)) == 1 and not np.isin(
+                   unit_territories(win)[shapes.edges[(shapes.edges == u).any(axis=1)].ravel()], [t]).any())
+    win.controller.set_active(int(far))
+    win.map.set_tool("select")
+    win.controller.unit_gestures.finish(np.array([u]), "rect", False)
+    assert win.panel.model.pieces[int(far)] == 2

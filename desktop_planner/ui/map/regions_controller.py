@@ -176,6 +176,7 @@ class RegionsController(QObject):
         self.study_area: shapely.Geometry | None = None  # None: the accounts' own outline
         self.visible = True
         self.under_units = False
+        self._unit_pieces: Callable[[], dict[int, int]] | None = None
         self._refresh_pending = False
         self._controller = None
         self._generation = 0
@@ -501,8 +502,26 @@ class RegionsController(QObject):
         moved = np.unique(np.concatenate((self._assignment[rows], assignment[rows]))).tolist()
         return (set(moved) | (old ^ new)) - {UNASSIGNED}
 
+    def set_unit_pieces(self, pieces: Callable[[], dict[int, int]] | None) -> None:
+        """While units are drawn, a territory's pieces are those of its units on the unit adjacency (`pieces()`,
+        asked whenever they are shown), not of its accounts' cells, and no cell outlines are drawn."""
+        self._unit_pieces = pieces
+        self._outlines_shown = self._pieces_shown = None
+        self._show_pieces()
+
     def _show_pieces(self) -> None:
+        if self._controller is None:
+            return
         names = {t.id for t in self._controller.plan.active.territories.values()}
+        if self._unit_pieces is not None:
+            if self._outlines_shown != {}:
+                self._outlines_shown = {}
+                self.marks.set_pieces({})
+            pieces = {tid: count for tid, count in self._unit_pieces().items() if tid in names}
+            if pieces != self._pieces_shown:
+                self._pieces_shown = pieces
+                self.panel.set_pieces(pieces)
+            return
         outlines = {tid: paths for tid, paths in self._outlines.items()
                     if tid in names and self._pieces.get(tid, 1) > 1}
         key = {tid: tuple(map(id, paths)) for tid, paths in outlines.items()}

@@ -16,12 +16,14 @@ from PySide6.QtCore import QObject, Signal
 
 from desktop_planner.core.events import UnitLayerChanged, UnitsChanged
 from desktop_planner.core.unit_shapes import UnitShapes, unspill_shapes
+from desktop_planner.core.units import pieces_per_territory
 from desktop_planner.store.unit_map_shapes import map_shapes, portable_layer
 from desktop_planner.ui.jobs.process_job import ProcessJob
 
 
 class UnitsController(QObject):
     shown = Signal(bool)  # units are drawn (True) or not any more (False)
+    refreshed = Signal()  # the units show the plan's unit territories anew
     message = Signal(str)
 
     def __init__(self, map_view) -> None:
@@ -68,6 +70,15 @@ class UnitsController(QObject):
             return
         territory = plan.units.of(plan, plan.active).territory
         self.map.units.set_territories(territory, self._controller.color_map())
+        self.refreshed.emit()
+
+    def pieces(self) -> dict[int, int]:
+        """Per territory, the connected pieces its units form on the unit adjacency (islands are linked to their
+        nearest unit, so an island county is no piece of its own)."""
+        if self.shapes is None:
+            return {}
+        territory = self.map.units.committed
+        return pieces_per_territory(territory, self.shapes.edges)
 
     # -- building -------------------------------------------------------------------------------------------
     def _rebuild(self) -> None:

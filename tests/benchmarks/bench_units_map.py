@@ -106,6 +106,18 @@ def _measure(bench, window) -> None:
     bench.record(f"units: map repaint, {in_view:,} ZIP areas in view, pictures drawn anew",
                  statistics.median(fresh), target=REPAINT_TARGET_MS)
     bench.record("units: map repaint, unit pictures blitted", statistics.median(blits))
+    # A planner mostly works on a region: the Northeast's ZIP areas fill the view.
+    x, y = np.array([-80.6, -66.9]), np.array([39.6, 47.5])
+    from desktop_planner.core.geo import lonlat_to_mercator
+    (x0, x1), (y0, y1) = lonlat_to_mercator(x, y)
+    window.map.show_area(x0, y0, x1, y1)
+    _idle(0.2)
+    in_view = len(shapes.units_in(*window.map.view_range_mercator()))
+    fresh = [_repaint_ms(window, True) for _ in range(7)]
+    bench.record(f"units: map repaint, the Northeast ({in_view:,} ZIP areas in view), drawn anew",
+                 statistics.median(fresh), target=REPAINT_TARGET_MS)
+    window.map.fit_to_accounts()
+    _idle(0.2)
 
     probe = Probe(window)
     probe.attach_session()

@@ -12,13 +12,18 @@ import atexit
 import shutil
 import tempfile
 
-from PySide6.QtCore import QObject, Signal
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop_planner.core.events import UnitLayerChanged, UnitsChanged
+from desktop_planner.core.model import UNASSIGNED
 from desktop_planner.core.unit_shapes import UnitShapes, unspill_shapes
 from desktop_planner.core.units import pieces_per_territory
 from desktop_planner.store.unit_map_shapes import map_shapes, portable_layer
 from desktop_planner.ui.jobs.process_job import ProcessJob
+
+
+PIECES_DELAY_MS = 30
 
 
 class UnitsController(QObject):
@@ -36,6 +41,8 @@ class UnitsController(QObject):
         self._job: ProcessJob | None = None
         self._folder: str | None = None
         self._generation = 0
+        self._pieces_due = False
+        self._counted: tuple | None = None  # (unit territories, pieces per territory) last counted
 
     def attach(self, controller) -> None:
         """A project was opened: draw its unit layer, if it has one."""
@@ -70,15 +77,35 @@ class UnitsController(QObject):
             return
         territory = plan.units.of(plan, plan.active).territory
         self.map.units.set_territories(territory, self._controller.color_map())
+        # The pieces follow a moment later, so that a released gesture repaints first (like the regions' check).
+        if not self._pieces_due:
+            self._pieces_due = True
+            QTimer.singleShot(PIECES_DELAY_MS, self, self._pieces_now)
+
+    def _pieces_now(self) -> None:
+        self._pieces_due = False
         self.refreshed.emit()
 
     def pieces(self) -> dict[int, int]:
         """Per territory, the connected pieces its units form on the unit adjacency (islands are linked to their
-        nearest unit, so an island county is no piece of its own)."""
+        nearest unit, so an island county is no piece of its own). Only the territories whose units changed
+        since the last count are counted again (~1 ms rather than ~8 ms for the US ZIP areas)."""
         if self.shapes is None:
             return {}
         territory = self.map.units.committed
-        return pieces_per_territory(territory, self.shapes.edges)
+        counted = self._counted
+        if counted is None or len(counted[0]) != len(territory):
+            self._counted = (territory.copy(), pieces_per_territory(territory, self.shapes.edges))
+            return dict(self._counted[1])
+        before, pieces = counted
+        moved = before != territory
+        if moved.any():
+            changed = np.union1d(before[moved], territory[moved])
+            pieces = {t: n for t, n in pieces.items() if t not in changed}
+            pieces.update(pieces_per_territory(np.where(np.isin(territory, changed), territory, UNASSIGNED),
+                                               self.shapes.edges))
+            self._counted = (territory.copy(), pieces)
+        return dict(self._counted[1])
 
     # -- building -------------------------------------------------------------------------------------------
     def _rebuild(self) -> None:
@@ -121,6 +148,7 @@ class UnitsController(QObject):
 
     def _show(self, shapes: UnitShapes | None) -> None:
         self.shapes = shapes
+        self._counted = None
         units = self._controller.plan.units
         self.map.set_units(shapes, f"Units: {units.layer.label}" if shapes is not None and units is not None else "")
         self.map.tools.set_pick_units(self.pick_units)

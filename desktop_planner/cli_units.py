@@ -94,34 +94,18 @@ def _do(history, command, bad_input) -> None:
 def build_and_place(plan, args, snap_km: float, bad_input):
     """The layer (built-in US layers only for the states holding accounts, unless --all-states) and where each
     account lies in it."""
-    from desktop_planner.core.units import place_accounts
-    from desktop_planner.io.geocode import normalise_us_postcode
-    from desktop_planner.io.unit_layers import BUILT_IN, UnitLayerError, load_unit_layer
+    from desktop_planner.io.unit_layers import BUILT_IN, UnitLayerError
+    from desktop_planner.store.unit_layer_job import load_and_place
     spec = args.layer
     builtin = spec in BUILT_IN
     if builtin and (args.id_column or args.name_column or args.layer_name):
         raise bad_input(f"--id-column, --name-column and --layer-name are for a layer file, not {spec}")
-    try:
-        states = None if (not builtin or args.all_states) else account_states(plan)
-        layer = load_unit_layer(spec if builtin else Path(spec), args.id_column, args.name_column, states=states,
-                                layer_name=args.layer_name)
+    a = plan.accounts
+    try:  # postcodes only for the ZIP layer: the column is read from the file on first use
+        return load_and_place(spec, a.lon, a.lat, a.postcode if spec == "us-zip" else None, args.id_column,
+                              args.name_column, args.layer_name, args.all_states, snap_km)
     except UnitLayerError as exc:
         raise bad_input(str(exc)) from None
-    a = plan.accounts
-    by_zip = layer.kind == "us-zip"
-    placement = place_accounts(layer, a.lon, a.lat, a.postcode if by_zip else None,
-                               normalise_us_postcode if by_zip else None, snap_km=snap_km)
-    return layer, placement
-
-
-def account_states(plan) -> set[str]:
-    """Postal codes of the US states the accounts lie in (or near: 25 km off a coastline still counts)."""
-    from desktop_planner.core.units import NOT_PLACED, place_accounts
-    from desktop_planner.io.unit_layers import us_states
-    states = us_states()
-    placement = place_accounts(states, plan.accounts.lon, plan.accounts.lat, snap_km=25.0)
-    found = placement.unit[placement.unit != NOT_PLACED]
-    return set(states.ids[sorted(set(found.tolist()))].tolist())
 
 
 def unit_report(plan, scenario, moved: int | None = None) -> dict:

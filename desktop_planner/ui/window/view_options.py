@@ -28,6 +28,7 @@ from desktop_planner.ui.map.plan_overlays import PlanOverlays
 from desktop_planner.ui.map.regions_controller import RegionsController
 from desktop_planner.ui.map.units_controller import UnitsController
 from desktop_planner.ui.dialogs.settings_dialog import edit_settings
+from desktop_planner.ui.dialogs.unit_layer_dialog import choose_unit_layer
 
 SHOW_MODES = (("dots", "&Dots only"), ("regions", "&Regions only"), ("both", "Dots &and regions"))
 HEAT_CHOICES = (("off", "&Off"), ("potential", "&Potential density"), ("workload", "&Workload density"))
@@ -94,6 +95,8 @@ class ViewOptions(QObject):
                                     "House markers at the reps' homes (hollow: no home set, the medoid stands in)"))
         view.addAction(self._action("travel_lines", "&Travel lines of the active territory", self.set_travel_lines,
                                     True, "Lines from the active territory's home to each of its accounts"))
+        view.addAction(self._action("unit_layer", "U&nit layer…", lambda: choose_unit_layer(self.window),
+                                    tip="Align by geography: ZIP areas, counties, states or any polygon layer"))
         pick = self._action("pick_units", "Pick &units", self.set_pick_units, True,
                             "With a unit layer (ZIP areas, counties...): gestures pick whole units; off, accounts")
         pick.setShortcut("U")

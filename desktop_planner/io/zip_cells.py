@@ -23,7 +23,7 @@ import shapely
 
 from desktop_planner.core.units import UnitLayer
 
-ZIP_SOURCE = "Voronoi cells of zipcodes centroids cut to Census 2016 counties"
+ZIP_SOURCE = "the area nearest each ZIP code's centre, cut to its Census 2016 county"
 CACHE_VERSION = 1  # bump when the construction changes: old cache files are then ignored
 
 

@@ -1,4 +1,4 @@
-"""Loading a geography unit layer and placing the accounts in it: shared by `desktop-planner units` (cli_units)
+"""Loading a geography unit layer and placing the accounts in it: shared by `desktop-planner units` (cli/units.py)
 and the window's "Unit layer…" dialog, which runs `unit_layer_task` in a child process (no Qt here).
 
     layer, placement = load_and_place("us-counties", lon, lat, postcodes)      # only the states with accounts
@@ -136,7 +136,7 @@ def guess_column(fields: list[str], what: str) -> str | None:
 
 
 def summary_text(report: dict, shown: int = 5) -> str:
-    """cli_units.unit_report in words for the window (the first `shown` accounts not placed named)."""
+    """cli.units.unit_report in words for the window (the first `shown` accounts not placed named)."""
     approx = " — APPROXIMATE areas, not the real ZIP boundaries" if report["approximate"] else ""
     lines = [f"Unit layer {report['layer']} ({report['source']}){approx}",
              f"{report['units']:,} units; {report['units_assigned']:,} assigned to a territory in scenario "

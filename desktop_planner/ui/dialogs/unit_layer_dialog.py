@@ -1,5 +1,5 @@
 """View > Unit layer…: set the project's geography unit layer (US states, counties, approximate ZIP areas or any
-polygon file) and place every account in its unit, as `desktop-planner units` does (cli_units), or remove it.
+polygon file) and place every account in its unit, as `desktop-planner units` does (cli/units.py), or remove it.
 
 Loading the layer and placing the accounts run in a child process (store.unit_layer_job; the ZIP layer takes
 seconds the first time) with a progress bar and Cancel. The layer is then set through the window's controller as
@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDialog, QDia
                                QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QMessageBox, QProgressBar,
                                QPushButton, QRadioButton, QVBoxLayout)
 
-from desktop_planner.cli_units import SHOWN, unit_report
+from desktop_planner.cli.units import SHOWN, unit_report
 from desktop_planner.core.commands import SetUnitLayer
 from desktop_planner.core.region_cells import spill
 from desktop_planner.core.units import layer_command

@@ -57,8 +57,15 @@ class UnitsController(QObject):
         return self._job is not None
 
     def set_pick_units(self, on: bool) -> None:
+        changed = bool(on) != self.pick_units
         self.pick_units = bool(on)
         self.map.tools.set_pick_units(self.pick_units)
+        if changed and self.shapes is not None:
+            self.message.emit(self._picking())
+
+    def _picking(self) -> str:
+        return ("Gestures pick whole units (U: accounts)." if self.pick_units else
+                "Gestures pick accounts (U: whole units).")
 
     def _on_event(self, event) -> None:
         if isinstance(event, UnitLayerChanged):
@@ -136,9 +143,9 @@ class UnitsController(QObject):
         self._job = None
         self._show(None if result is None else unspill_shapes(result))
         if self.shapes is not None:
-            self.message.emit(f"{len(self.shapes):,} units of {self._controller.plan.units.layer.label} on the map. "
-                              + ("Gestures pick units; U picks accounts instead." if self.pick_units else
-                                 "Gestures pick accounts; U picks units instead."))
+            layer = self._controller.plan.units.layer
+            self.message.emit(f"{len(self.shapes):,} {layer.kind} units on the map"
+                              + (" (approximate)" if layer.approximate else "") + ". " + self._picking())
 
     def _failed(self, generation: int, reason: str) -> None:
         if generation != self._generation:

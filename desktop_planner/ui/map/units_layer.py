@@ -32,7 +32,9 @@ BORDER_TO_NONE = QColor(90, 90, 90, 150)
 LABEL_TEXT, LABEL_HALO = QColor(40, 40, 40), QColor(255, 255, 255, 200)
 OUTLINE_MIN_PIXELS = 10.0  # unit outlines show once the typical visible unit is this wide on screen
 LABEL_POINTS = 8.0
-MAX_LABELS = 400
+# A unit is named when its inscribed circle is this many text lines across: names stay readable, and as the
+# circles of two units never overlap, a view holds at most a few hundred of them, on any screen.
+LABEL_ROOM_LINES = 1.5
 # Units are gathered for the view and this share of it around: a zoom in within a level gathers nothing anew, yet
 # the paths stroked stay close to the view (a pan draws only the strip it uncovers).
 CULL_MARGIN = 0.25
@@ -327,14 +329,14 @@ class UnitBorders(_UnitLayer):
         metrics = QFontMetricsF(self._font)
         line = metrics.height()
         room = shapes.radius[units] / metres_per_pixel  # pixels
-        roomy = units[room > line * 0.75]
-        if not len(roomy) or len(roomy) > 4 * MAX_LABELS:
+        roomy = units[room > line * LABEL_ROOM_LINES]
+        if not len(roomy):
             return
         to_screen = painter.transform()
         painter.save()
         painter.resetTransform()
         painter.setFont(self._font)
-        for u in roomy[np.argsort(-shapes.radius[roomy], kind="stable")][:MAX_LABELS].tolist():
+        for u in roomy.tolist():
             text = _label(shapes, u, self._label_by_id)
             width = metrics.horizontalAdvance(text)
             if width > 2.4 * shapes.radius[u] / metres_per_pixel:  # a little past the circle, into its corners

@@ -15,6 +15,7 @@ from typing import Callable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QToolTip, QVBoxLayout, QWidget
 
 from desktop_planner.core.geo import MERCATOR_RADIUS_M, lonlat_to_mercator
@@ -29,6 +30,7 @@ BACKGROUND = "#eef0f2"
 HALF_WORLD_M = math.pi * MERCATOR_RADIUS_M
 KEY_ZOOM = math.sqrt(2.0)
 MIN_VIEW_M = 200.0  # narrowest view: a few blocks
+DOTS_OVER_UNITS_DARKER = 135  # percent: QColor.darker, for dots drawn over unit fills of their own colour
 # An account's tooltip stays this long while the pointer rests on the account (Qt's default is ~10 s); moving off
 # the account hides it at once.
 TOOLTIP_MS = 120_000
@@ -118,6 +120,7 @@ class MapView(QWidget):
 
         self._accounts = None
         self._assignment: np.ndarray | None = None
+        self._colors: dict[int, str] = {}
         self._fitted = False
         self._hover_row = -1
         self.space_held = False
@@ -156,6 +159,9 @@ class MapView(QWidget):
 
     def set_assignment(self, assignment: np.ndarray, colors: dict[int, str]) -> None:
         """Territory id per account (UNASSIGNED = -1, grey) and territory id -> "#rrggbb"."""
+        self._colors = dict(colors)
+        if self.units.shapes is not None:  # over units filled in the same colour, a dot shows a shade darker
+            colors = {tid: QColor(c).darker(DOTS_OVER_UNITS_DARKER).name() for tid, c in colors.items()}
         self._dots.set_assignment(assignment, colors)
         self._assignment = np.asarray(assignment)
 
@@ -176,8 +182,11 @@ class MapView(QWidget):
     def set_units(self, shapes, note: str = "") -> None:
         """The geography units to draw and pick (a core.unit_shapes.UnitShapes), or None; `note` names them in
         the map's corner (an approximate layer must say so wherever it is shown)."""
+        shown_before = self.units.shapes is not None
         self.units.set_shapes(shapes)
         self.tools.set_units(shapes)
+        if self._assignment is not None and shown_before != (shapes is not None):
+            self.set_assignment(self._assignment, self._colors)
         self._units_note = note if shapes is not None else ""
         self._show_attribution()
 

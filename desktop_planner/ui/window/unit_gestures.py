@@ -81,7 +81,8 @@ class UnitGestures:
             u = int(units[0])
             tid = int(state.of(plan, scenario).territory[u])
             where = "no territory" if tid == UNASSIGNED else scenario.territories[tid].name
-            return f"{layer.ids[u]} {layer.names[u]}: {int(counts[u]):,} accounts, {where}"
+            n = int(counts[u])
+            return f"{layer.ids[u]} {layer.names[u]}: {n:,} account{'' if n == 1 else 's'}, {where}"
         return f"{len(units):,} units selected: {int(counts[units].sum()):,} accounts"
 
     def account_command(self, rows: np.ndarray, territory_id: int, action: str) -> Command:

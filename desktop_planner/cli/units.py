@@ -10,7 +10,8 @@ unit (one undoable step): the issue's rule, "accounts follow their unit unless a
 exception". With --keep-exceptions nobody moves and those accounts become named exceptions instead (listed and
 counted); a balance keeps exceptions where they are, so hundreds of them leave territories in pieces on the map.
 Units without accounts take the territory around them (the nearest in steps of the unit adjacency), so the
-routing list sends every ZIP or county somewhere; --leave-empty leaves them unassigned. Heavy modules are imported inside the handlers so other commands never pay for them.
+routing list sends every ZIP or county somewhere; --leave-empty leaves them unassigned. Heavy modules are
+imported inside the handlers so other commands never pay for them.
 """
 
 from __future__ import annotations

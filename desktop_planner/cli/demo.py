@@ -1,0 +1,36 @@
+"""`desktop-planner demo`: a demo project from real US postcode locations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from desktop_planner.cli.common import EXIT_OK, BadInput, positive_int
+
+
+def add_parser(sub) -> None:
+    demo = sub.add_parser("demo", help="create a demo project from real US postcode locations")
+    demo.add_argument("project", type=Path)
+    demo.add_argument("--accounts", type=positive_int, default=5000)
+    demo.add_argument("--territories", type=positive_int, default=12)
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--region", default="northeast", help="northeast, midwest, south, west or us")
+    demo.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+
+def run_demo(args) -> int:
+    from desktop_planner.io.demo import build_demo_plan
+    from desktop_planner.store.opening import ProjectError
+    from desktop_planner.store.project import ProjectFile
+    if args.project.exists() and not args.force:
+        raise BadInput(f"{args.project}: already exists (use --force to overwrite it)")
+    try:
+        plan = build_demo_plan(args.accounts, args.territories, seed=args.seed, region=args.region)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+    try:
+        ProjectFile.create(args.project, plan, overwrite=args.force).close()
+    except ProjectError as exc:
+        raise BadInput(str(exc)) from None
+    print(f"{args.project}: {len(plan.accounts):,} accounts, {len(plan.active.territories)} territories "
+          f"({plan.name})")
+    return EXIT_OK

@@ -99,12 +99,12 @@ def load_unit_layer(spec: str | Path, id_column: str | None = None, name_column:
     return read_polygon_layer(Path(spec), id_column, name_column, layer_name)
 
 
-def read_polygon_layer(path: Path, id_column: str | None = None, name_column: str | None = None,
-                       layer_name: str | None = None) -> UnitLayer:
-    """Polygons of a GeoPackage, Shapefile, GeoJSON (anything GDAL reads), reprojected to lon/lat. Rows without
-    an id or a polygon are refused with their numbers; a repeated id is an error (a unit must be one row)."""
+def describe_layer_file(path: Path, layer_name: str | None = None) -> tuple[list[str], str, list[str]]:
+    """The file's layer names, the layer chosen (`layer_name`, else the first polygon layer) and its columns,
+    from the file's description only (milliseconds)."""
     import pyogrio
     from pyogrio.errors import DataLayerError, DataSourceError
+    path = Path(path)
     if not path.exists():
         raise UnitLayerError(f"{path}: no such file")
     if path.is_dir() and path.suffix.lower() != ".gdb":
@@ -119,7 +119,15 @@ def read_polygon_layer(path: Path, id_column: str | None = None, name_column: st
         raise
     except (DataSourceError, DataLayerError, OSError) as exc:
         raise UnitLayerError(f"{path}: cannot be read as a map layer ({library_reason(exc, path)})") from None
-    fields = [str(f) for f in info["fields"]]
+    return [str(name) for name, _ in layers], str(layer), [str(f) for f in info["fields"]]
+
+
+def read_polygon_layer(path: Path, id_column: str | None = None, name_column: str | None = None,
+                       layer_name: str | None = None) -> UnitLayer:
+    """Polygons of a GeoPackage, Shapefile, GeoJSON (anything GDAL reads), reprojected to lon/lat. Rows without
+    an id or a polygon are refused with their numbers; a repeated id is an error (a unit must be one row)."""
+    import pyogrio
+    _, layer, fields = describe_layer_file(path, layer_name)
     id_column = _column(path, fields, id_column, ID_GUESSES, "id")
     name_column = _column(path, fields, name_column, NAME_GUESSES, "name", fallback=id_column)
     try:

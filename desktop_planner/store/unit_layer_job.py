@@ -99,30 +99,11 @@ def task_result(value) -> tuple[UnitLayer, Placement, np.ndarray] | None:
 # -- a layer file's layers and columns, for choosing them --------------------------------------------------------
 
 def file_columns(path: Path, layer_name: str | None = None) -> tuple[list[str], str, list[str]]:
-    """The file's layer names, the layer chosen (`layer_name`, else the first polygon layer) and its columns.
-    Reads only the file's description (milliseconds)."""
-    import pyogrio
-    from pyogrio.errors import DataLayerError, DataSourceError
-
-    from desktop_planner.io.polygon_files import first_polygon_layer, library_reason
-    from desktop_planner.io.unit_layers import UnitLayerError
-    path = Path(path)
-    if not path.exists():
-        raise UnitLayerError(f"{path}: no such file")
-    if path.is_dir() and path.suffix.lower() != ".gdb":
-        raise UnitLayerError(f"{path}: is a folder, not a map layer")
-    try:
-        layers = pyogrio.list_layers(path)
-        names = [str(name) for name, _ in layers]
-        chosen = layer_name if layer_name in names else first_polygon_layer(layers)
-        if chosen is None:
-            raise UnitLayerError(f"{path}: the file has no layers")
-        info = pyogrio.read_info(path, layer=chosen)
-    except UnitLayerError:
-        raise
-    except (DataSourceError, DataLayerError, OSError) as exc:
-        raise UnitLayerError(f"{path}: cannot be read as a map layer ({library_reason(exc, path)})") from None
-    return names, str(chosen), [str(f) for f in info["fields"]]
+    """The file's layer names, the layer chosen (`layer_name` when the file has it, else the first polygon
+    layer) and its columns. Reads only the file's description (milliseconds)."""
+    from desktop_planner.io.unit_layers import describe_layer_file
+    names, _, _ = describe_layer_file(Path(path))
+    return describe_layer_file(Path(path), layer_name if layer_name in names else None)
 
 
 def guess_column(fields: list[str], what: str) -> str | None:

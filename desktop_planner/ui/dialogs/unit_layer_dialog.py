@@ -31,7 +31,8 @@ from desktop_planner.store.unit_layer_job import file_columns, guess_column, sum
 from desktop_planner.ui.jobs.process_job import ProcessJob
 
 SOURCES = (("us-states", "US states"), ("us-counties", "US counties"),
-           ("us-zip", "US ZIP areas (approximate: Voronoi cells of ZIP centroids)"), ("file", "A map layer file:"))
+           ("us-zip", "US ZIP areas (approximate: the area nearest each ZIP code's centre)"),
+           ("file", "A map layer file:"))
 FILE_FILTER = "Map layers (*.gpkg *.shp *.geojson *.json);;All files (*)"
 ERROR_STYLE = "color: #b00020;"
 PROGRESS_STEPS = 1000

@@ -173,3 +173,22 @@ def test_the_panel_counts_pieces_on_the_unit_adjacency(units_window, qtbot):
     win.controller.unit_gestures.finish(np.array([u]), "rect", False)
     qtbot.waitUntil(lambda: win.panel.model.pieces.get(int(far)) == 2, timeout=2000)  # a moment after the repaint
     assert win.panel.model.pieces == pieces_per_territory(unit_territories(win), shapes.edges)
+
+
+def test_territory_names_sit_on_their_units_and_the_regions_catch_up_when_the_layer_goes(units_window, qtbot):
+    from desktop_planner.core.commands import SetUnitLayer
+    win = units_window
+    regions = win.view_options.regions
+    shapes = win.view_options.units.shapes
+    labels = win.view_options.units.labels()
+    territory = unit_territories(win)
+    for tid, (x, y, _) in labels.items():  # each name stands on a unit of its own territory
+        assert territory[shapes.unit_at(x, y)] == tid
+    u = county(win, "Albany, NY")
+    target = next(t for t in win.session.plan.active.territory_ids() if t != territory[u])
+    win.controller.set_active(int(target))
+    win.controller.unit_gestures.finish(np.array([u]), "rect", False)
+    assert win.controller.do(SetUnitLayer(None))
+    qtbot.waitUntil(lambda: win.view_options.units.shapes is None and not regions.is_building(), timeout=30_000)
+    qtbot.waitUntil(lambda: np.array_equal(regions._assignment, win.session.plan.active.assignment), timeout=30_000)
+    assert regions.fills.isVisible() and regions.draggable

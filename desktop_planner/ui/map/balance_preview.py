@@ -107,7 +107,7 @@ class PlanPreviewOverlay(QObject):
         self.shown = True
         self._generation += 1
         regions = self.regions
-        if regions is not None and regions.visible and regions.region_map is not None:
+        if regions is not None and regions.draggable and regions.region_map is not None:
             job = _RegionPreviewJob(self._generation, regions.region_map, before.copy(), after.copy())
             job.signals.done.connect(self._regions_done)
             self._jobs.append(job)

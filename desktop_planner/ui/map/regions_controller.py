@@ -176,7 +176,7 @@ class RegionsController(QObject):
         self.study_area: shapely.Geometry | None = None  # None: the accounts' own outline
         self.visible = True
         self.under_units = False
-        self._unit_pieces: Callable[[], dict[int, int]] | None = None
+        self._unit_source = None  # the UnitsController while units are drawn
         self._refresh_pending = False
         self._controller = None
         self._generation = 0
@@ -468,6 +468,9 @@ class RegionsController(QObject):
         """Bring the drawn regions in step with the scenario shown, at once or (many changes) in a worker."""
         if self._controller is None or self.region_map is None:
             return  # a job is running; it refreshes when it reports
+        if self._unit_source is not None:
+            self._show()  # the units show the areas: only the names and the pieces follow
+            return
         scenario = self._controller.plan.active
         tids, assignment = scenario.territory_ids(), scenario.assignment
         changed = self._changed_territories(tids, assignment)
@@ -502,22 +505,27 @@ class RegionsController(QObject):
         moved = np.unique(np.concatenate((self._assignment[rows], assignment[rows]))).tolist()
         return (set(moved) | (old ^ new)) - {UNASSIGNED}
 
-    def set_unit_pieces(self, pieces: Callable[[], dict[int, int]] | None) -> None:
-        """While units are drawn, a territory's pieces are those of its units on the unit adjacency (`pieces()`,
-        asked whenever they are shown), not of its accounts' cells, and no cell outlines are drawn."""
-        self._unit_pieces = pieces
+    def set_unit_source(self, source) -> None:
+        """While units are drawn (`source`: the UnitsController, else None) they are the territories' areas: a
+        territory's pieces are those of its units on the unit adjacency (`source.pieces()`), its name goes where
+        `source.labels()` says, no cell outlines are drawn, and the account cells are not kept in step with each
+        edit (they catch up when the units go)."""
+        self._unit_source = source
         self._outlines_shown = self._pieces_shown = None
-        self._show_pieces()
+        if source is None and self.region_map is not None:
+            self.refresh()
+        else:
+            self._show()
 
     def _show_pieces(self) -> None:
         if self._controller is None:
             return
         names = {t.id for t in self._controller.plan.active.territories.values()}
-        if self._unit_pieces is not None:
+        if self._unit_source is not None:
             if self._outlines_shown != {}:
                 self._outlines_shown = {}
                 self.marks.set_pieces({})
-            pieces = {tid: count for tid, count in self._unit_pieces().items() if tid in names}
+            pieces = {tid: count for tid, count in self._unit_source.pieces().items() if tid in names}
             if pieces != self._pieces_shown:
                 self._pieces_shown = pieces
                 self.panel.set_pieces(pieces)
@@ -553,9 +561,14 @@ class RegionsController(QObject):
         if self._marks_later:
             return  # _after_built shows the names and the pieces
         names = {t.id: t.name for t in controller.plan.active.territories.values()}
-        if self.region_map is not None:
-            self._labels = self.region_map.label_points()
-        areas = self._areas(self._labels)
+        if self._unit_source is not None:
+            placed = self._unit_source.labels()
+            self._labels = {tid: (x, y) for tid, (x, y, _) in placed.items()}
+            areas = {tid: area for tid, (_, _, area) in placed.items()}
+        else:
+            if self.region_map is not None:
+                self._labels = self.region_map.label_points()
+            areas = self._areas(self._labels)
         # Where names collide the larger territory's is shown, but the active one's always: it is the one being
         # edited, and its name vanishing after a lasso looked like a fault.
         active = controller.active

@@ -93,6 +93,27 @@ class UnitsController(QObject):
         self._pieces_due = False
         self.refreshed.emit()
 
+    def labels(self) -> dict[int, tuple[float, float, float]]:
+        """Per territory, where its name goes and how large it is (for which name wins where two collide): the
+        middle of its unit nearest the middle of all its units (weighted by their room), so the name sits on
+        the territory even when it curves."""
+        if self.shapes is None:
+            return {}
+        territory = self.map.units.committed
+        owned = np.flatnonzero((territory != UNASSIGNED) & np.isfinite(self.shapes.points[:, 0]))
+        if not len(owned):
+            return {}
+        tids, which = np.unique(territory[owned], return_inverse=True)
+        weight = self.shapes.radius[owned] ** 2 + 1.0
+        xy = self.shapes.points[owned]
+        total = np.bincount(which, weights=weight)
+        mx = np.bincount(which, weights=weight * xy[:, 0]) / total
+        my = np.bincount(which, weights=weight * xy[:, 1]) / total
+        gap = np.hypot(xy[:, 0] - mx[which], xy[:, 1] - my[which])
+        order = np.lexsort((gap, which))
+        first = order[np.r_[True, which[order[1:]] != which[order[:-1]]]]
+        return {int(tids[which[k]]): (float(xy[k, 0]), float(xy[k, 1]), float(total[which[k]])) for k in first}
+
     def pieces(self) -> dict[int, int]:
         """Per territory, the connected pieces its units form on the unit adjacency (islands are linked to their
         nearest unit, so an island county is no piece of its own). Only the territories whose units changed

@@ -45,8 +45,8 @@ class ViewOptions(QObject):
         self.overlays = PlanOverlays(window.map)
         self.units = UnitsController(window.map)
         self.units.shown.connect(self._units_shown)
-        self.units.refreshed.connect(lambda: self.regions.set_unit_pieces(self.units.pieces if self.units.shapes
-                                                                           is not None else None))
+        self.units.refreshed.connect(lambda: self.regions.set_unit_source(self.units if self.units.shapes is not None
+                                                                          else None))
         self.units.message.connect(lambda text: window.statusBar().showMessage(text, 8000))
         homes = self.overlays.homes
         self.regions.marks.avoid(lambda: [(h.x, h.y) for h in homes.homes().values()] if homes.isVisible() else [])
@@ -161,7 +161,7 @@ class ViewOptions(QObject):
         """Units drawn: they are the territories' areas, so the Voronoi fills and their border drag step aside."""
         self.actions["pick_units"].setEnabled(shown)
         self.regions.set_under_units(shown)
-        self.regions.set_unit_pieces(self.units.pieces if shown else None)
+        self.regions.set_unit_source(self.units if shown else None)
 
     def edit_settings(self) -> None:
         if self.window.session is not None:

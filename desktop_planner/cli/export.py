@@ -1,34 +1,47 @@
 """`desktop-planner export`: assignments, summaries, change reports, the audit log, rejected import rows,
-territories as polygons and the unit routing list."""
+territories as polygons, the unit routing list and the territories in a CRM's own import format."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from desktop_planner.cli.common import EXIT_OK, BadInput, open_project, pick_scenario
 
+CRM_FORMATS = ("salesforce-etm",)  # io/crm_export.py's formats
+
 
 def add_parser(sub) -> None:
-    export = sub.add_parser("export", help="write assignments, a territory summary, the audit log or rejected "
-                            "import rows as CSV")
+    export = sub.add_parser("export", help="write assignments, a territory summary, the moved accounts, the audit "
+                            "log or rejected import rows as CSV, territories as polygons, or the plan for a CRM")
     export.add_argument("project", type=Path)
     export.add_argument("--out", type=Path, required=True)
     export.add_argument("--scenario")
-    export.add_argument("--what", choices=("assignments", "summary", "changes", "issues", "territories", "units",
-                                           "unit-changes"),
-                        default="assignments", help="territories: polygons with measures, to .gpkg or .geojson "
+    export.add_argument("--what", choices=("assignments", "summary", "changes", "audit", "issues", "territories",
+                                           "units", "unit-changes", "crm"),
+                        default="assignments", help="changes: the accounts that change territory against --baseline; "
+                        "audit: the change log; territories: polygons with measures, to .gpkg or .geojson "
                         "(with a unit layer: the union of each territory's units); units: unit -> territory, the "
                         "CRM routing list; unit-changes: the units that change territory against --baseline (both "
-                        "need a unit layer)")
+                        "need a unit layer); crm: the territories and assignments in a CRM's import format")
     export.add_argument("--baseline", help="with --what assignments: add where each account was in this scenario; "
-                        "with --what changes: the change report against it (else the audit log); with --what "
-                        "unit-changes: the scenario compared against (required)")
+                        "with --what changes: the scenario compared against (default: the one the scenario was made "
+                        "from); with --what unit-changes: the scenario compared against (required)")
+    export.add_argument("--format", choices=CRM_FORMATS, help="with --what crm: the CRM's format (required)")
+    export.add_argument("--model-id", help="with --what crm: the id of the CRM's territory model to load into")
+    export.add_argument("--type-id", help="with --what crm: the id of the CRM's territory type of the territories")
     export.add_argument("--bom", action="store_true", help="start the file with a UTF-8 byte-order mark (Excel)")
 
 
 def run_export(args) -> int:
     from desktop_planner.io import export
+    crm_options = {"model_id": args.model_id, "type_id": args.type_id}
+    if args.what != "crm" and (args.format or any(crm_options.values())):
+        raise BadInput("--format, --model-id and --type-id belong to --what crm")
+    if args.what == "crm" and not args.format:
+        raise BadInput(f"--what crm needs the CRM's format: --format {'|'.join(CRM_FORMATS)}")
     project, plan = open_project(args.project, read_only=True)
+    label = args.what
     with project:
         scenario = pick_scenario(plan, args.scenario)
         try:
@@ -38,12 +51,21 @@ def run_export(args) -> int:
             elif args.what == "summary":
                 count = export.export_summary(plan, scenario, args.out, bom=args.bom,
                                               contiguity=project.contiguity_checker(plan))
-            elif args.what == "changes" and args.baseline:
-                count = export.export_change_report(plan, pick_scenario(plan, args.baseline), scenario, args.out,
-                                                    bom=args.bom)
-            elif args.what == "changes":
+            elif args.what == "changes" and (args.baseline or scenario.based_on in plan.scenarios):
+                baseline = pick_scenario(plan, args.baseline) if args.baseline else plan.scenarios[scenario.based_on]
+                count = export.export_change_report(plan, baseline, scenario, args.out, bom=args.bom)
+                label = f"changes from {baseline.name!r}"
+            elif args.what in ("changes", "audit"):
+                if args.what == "changes":  # said on stderr, so a script reading the CSV still gets only the CSV
+                    print(f"desktop-planner: scenario {scenario.name!r} was not made from another scenario and no "
+                          "--baseline was named: writing the change log instead (as --what audit does)",
+                          file=sys.stderr)
                 scenario_id = scenario.id if args.scenario else None
                 count = export.export_changes(project.conn, args.out, scenario_id, bom=args.bom)
+            elif args.what == "crm":
+                from desktop_planner.io.crm_export import export_crm
+                options = {k: v for k, v in crm_options.items() if v is not None}  # the format's defaults apply
+                count = export_crm(plan, scenario, args.out, args.format, **options)
             elif args.what == "units":
                 _need_units(args, plan)
                 count = export.export_units(plan, scenario, args.out, bom=args.bom)
@@ -62,7 +84,7 @@ def run_export(args) -> int:
                 count = export.export_issues(project.conn, args.out, bom=args.bom)
         except export.ExportError as exc:
             raise BadInput(str(exc)) from None
-    print(f"{args.out}: {count:,} rows ({args.what})")
+    print(f"{args.out}: {count:,} rows ({label})")
     return EXIT_OK
 
 

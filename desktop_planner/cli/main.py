@@ -10,11 +10,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from desktop_planner.cli import balance, demo, export, importing, render, summary, units
+from desktop_planner.cli import balance, demo, export, importing, render, report, settings, summary, units
 from desktop_planner.cli.common import (EXIT_BAD_INPUT, EXIT_OK, BadInput, Parser, UsageError, clipped, open_project,
                                         pick_scenario, positive_int, size_arg)
 
-COMMANDS = ("demo", "import", "export", "summary", "balance", "render", "units")
+COMMANDS = ("demo", "import", "export", "summary", "report", "settings", "balance", "render", "units")
 
 
 def gui_parser() -> argparse.ArgumentParser:
@@ -34,6 +34,8 @@ def command_parser() -> argparse.ArgumentParser:
     demo.add_parser(sub)
     summary.add_parser(sub)
     export.add_parser(sub)
+    report.add_parser(sub)
+    settings.add_parser(sub)
     importing.add_parser(sub)
     render.add_parser(sub, size_arg)
     balance.add_parser(sub, positive_int)
@@ -63,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 HANDLERS = {"demo": demo.run_demo, "summary": summary.run_summary, "export": export.run_export,
+            "report": report.run_report, "settings": settings.run_settings,
             "balance": lambda args: balance.run_balance(args, BadInput, open_project, pick_scenario),
             "import": lambda args: importing.run_import(args, BadInput),
             "render": lambda args: render.run_render(args, BadInput),

@@ -1,4 +1,5 @@
-"""`desktop-planner summary`: every territory's measures and the plan's balance, as a table or JSON."""
+"""`desktop-planner summary`: every territory's measures and the plan's balance, or the territories rolled up
+by region or by rep, as a table or JSON."""
 
 from __future__ import annotations
 
@@ -12,20 +13,45 @@ def add_parser(sub) -> None:
     summary = sub.add_parser("summary", help="print every territory's measures and the plan's balance")
     summary.add_argument("project", type=Path)
     summary.add_argument("--scenario", help="scenario name (default: the active one)")
+    summary.add_argument("--by", choices=("territory", "region", "rep"), default="territory",
+                         help="one line per territory (default), or per region or rep with its totals and the "
+                         "largest deviation of its territories")
     summary.add_argument("--json", action="store_true", help="one JSON object, for scripts")
 
 
 def run_summary(args) -> int:
-    from desktop_planner.core.summary import scenario_summary
+    from desktop_planner.core.summary import rollup_summary, scenario_summary
     project, plan = open_project(args.project, read_only=True)
     with project:
-        summary = scenario_summary(plan, pick_scenario(plan, args.scenario),
-                                   contiguity=project.contiguity_checker(plan))
+        scenario = pick_scenario(plan, args.scenario)
+        if args.by == "territory":
+            summary = scenario_summary(plan, scenario, contiguity=project.contiguity_checker(plan))
+        else:
+            summary = rollup_summary(plan, scenario, by=args.by)
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
-    else:
+    elif args.by == "territory":
         print(format_summary_table(summary))
+    else:
+        print(format_rollup_table(summary))
     return EXIT_OK
+
+
+def format_rollup_table(summary: dict) -> str:
+    """One line per region (or rep): its size, totals and workload deviations."""
+    by, tolerance = summary["by"], summary["plan"]["tolerance"]
+    head = (f"{by:<24} {'terrs':>5} {'accts':>7} {'potential':>14} {'workload h':>11} {'dev wl':>7} "
+            f"{'largest':>8}")
+    lines = [f"{summary['project']} — scenario {summary['scenario']}, by {by}", head, "-" * len(head)]
+    for g in summary["groups"]:
+        dev, largest = g["deviation"]["workload_hours"], g["largest_territory_deviation"]["workload_hours"]
+        flag = "" if abs(largest) <= tolerance + 1e-12 else " *"
+        lines.append(f"{g[by][:24]:<24} {len(g['territories']):>5} {g['accounts']:>7,} {g['potential']:>14,.0f} "
+                     f"{g['workload_hours']:>11,.0f} {dev:>+7.1%} {largest:>+8.1%}{flag}")
+    lines.append("-" * len(head))
+    lines.append(f"dev wl: the {by}'s workload against as many average territories as it holds; largest: its "
+                 f"territory furthest from target (* = beyond ±{tolerance:.0%})")
+    return "\n".join(lines)
 
 
 def format_summary_table(summary: dict) -> str:

@@ -7,8 +7,11 @@ import math
 from desktop_planner.core.contiguity import ContiguityChecker
 from desktop_planner.core.measures import MEASURES, MeasureEngine, Measures, headcount_gap_text
 from desktop_planner.core.model import Plan, Scenario
+from desktop_planner.core.rollup import NO_REGION, group_rollup
 
 SUMMARY_DEVIATIONS = ("accounts", "potential", "service_hours", "travel_hours", "workload_hours")
+NO_REP = "(no rep)"
+ROLLUPS = {"region": lambda t: t.region or NO_REGION, "rep": lambda t: t.rep_name or NO_REP}  # group per territory
 
 
 def _number(value: float) -> float | None:
@@ -49,6 +52,26 @@ def scenario_summary(plan: Plan, scenario: Scenario | None = None, engine: Measu
         "territories": territories,
         "plan": plan_figures(m),
     }
+
+
+def rollup_summary(plan: Plan, scenario: Scenario | None = None, by: str = "region",
+                   engine: MeasureEngine | None = None) -> dict:
+    """The scenario's territories rolled up by region or by rep (ROLLUPS): the group's totals, its deviation
+    from as many average territories as it holds, and the largest deviation of one of its territories."""
+    scenario = scenario or plan.active
+    engine = engine or MeasureEngine(plan)
+    m = engine.measures(scenario.id)
+    groups = []
+    for g in group_rollup(scenario, m, ROLLUPS[by]):
+        row = {by: g.region, "territories": [scenario.territories[tid].name for tid in g.territories]}
+        for measure in MEASURES:
+            value = g.values[measure]
+            row[measure] = int(value) if measure == "accounts" else round(value, 6)
+        row["deviation"] = {k: _number(round(g.deviation[k], 6)) for k in SUMMARY_DEVIATIONS}
+        row["largest_territory_deviation"] = {k: _number(round(g.largest_deviation[k], 6))
+                                              for k in SUMMARY_DEVIATIONS}
+        groups.append(row)
+    return {"project": plan.name, "scenario": scenario.name, "by": by, "groups": groups, "plan": plan_figures(m)}
 
 
 def plan_figures(m: Measures) -> dict:

@@ -65,7 +65,9 @@ def run_export(args) -> int:
             elif args.what == "crm":
                 from desktop_planner.io.crm_export import export_crm
                 options = {k: v for k, v in crm_options.items() if v is not None}  # the format's defaults apply
-                count = export_crm(plan, scenario, args.out, args.format, **options)
+                written = export_crm(plan, scenario, args.out, args.format, **options)
+                print("\n".join(str(path) for path in written))
+                count = len(written)
             elif args.what == "units":
                 _need_units(args, plan)
                 count = export.export_units(plan, scenario, args.out, bom=args.bom)

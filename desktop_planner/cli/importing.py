@@ -5,6 +5,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+# The fields each file's columns can be mapped to (io/territory_import.py REP_FIELDS and ALIGNMENT_FIELDS), named
+# here so that building the parser does not load the importers (pandas) for every command.
+REP_FIELD_NAMES = ("name", "code", "rep_name", "rep_id", "rep_email", "home_lat", "home_lon", "home_zip",
+                   "capacity_hours", "region", "color")
+ALIGNMENT_FIELD_NAMES = ("external_id", "territory", "territory_code", "locked")
+# (file option, its column corrections, the option's name on the command line)
+TABLE_OPTIONS = (("reps", "reps_map", "--reps-map"), ("alignment", "alignment_map", "--alignment-map"))
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser("import", help="import accounts from CSV or Excel into a new project, or refresh an "
@@ -12,13 +20,20 @@ def add_parser(sub) -> None:
     p.add_argument("project", type=Path, help="project file; created when it does not exist")
     p.add_argument("file", type=Path, nargs="?", help="accounts: .csv (comma, semicolon or tab) or .xlsx; may be "
                    "left out for an existing project with --reps or --alignment")
-    p.add_argument("--reps", type=Path, help="territories/reps CSV: territory, rep, home lat/lon or postcode, "
-                   "capacity, region")
-    p.add_argument("--alignment", type=Path, help="today's alignment CSV: account id, territory; with a unit "
-                   "layer also unit id (ZIP, FIPS, ...), territory: the unit's accounts follow it")
+    p.add_argument("--reps", type=Path, help="territories/reps CSV: territory, territory code, rep, rep id, e-mail, "
+                   "home lat/lon or ZIP, capacity, region")
+    p.add_argument("--alignment", type=Path, help="today's alignment CSV: account id, territory (or territory "
+                   "code), locked (yes/no); with a unit layer also unit id (ZIP, FIPS, ...), territory: the unit's "
+                   "accounts follow it")
     p.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD",
-                   help="use COLUMN for FIELD (external_id, name, lat, lon, potential, visits_per_year, "
-                        "visit_minutes, segment, industry, postcode); repeatable")
+                   help="for the accounts file: use COLUMN for FIELD (external_id, name, lat, lon, potential, "
+                        "visits_per_year, visit_minutes, segment, industry, postcode); repeatable")
+    p.add_argument("--reps-map", action="append", default=[], metavar="COLUMN=FIELD",
+                   help=f"for the --reps file: use COLUMN for FIELD ({', '.join(REP_FIELD_NAMES)}); repeatable")
+    p.add_argument("--alignment-map", action="append", default=[], metavar="COLUMN=FIELD",
+                   help=f"for the --alignment file: use COLUMN for FIELD ({', '.join(ALIGNMENT_FIELD_NAMES)}); "
+                        f"repeatable. Each file's columns are matched by name first (case and punctuation do "
+                        f"not matter); the columns used, and those left out, are printed per file")
     p.add_argument("--encoding", default="auto", choices=("auto", "utf-8", "utf-8-sig", "cp1252"))
     p.add_argument("--delimiter", choices=(",", ";", "tab", "|"))
     p.add_argument("--remove-missing", action="store_true",
@@ -35,6 +50,10 @@ def run_import(args, bad_input) -> int:
     from desktop_planner.store.project import ProjectFile
 
     delimiter = "\t" if args.delimiter == "tab" else args.delimiter
+    try:
+        args.table_overrides = _table_overrides(args)
+    except AccountImportError as exc:
+        raise bad_input(str(exc)) from None
     if args.file is None:
         return _import_without_accounts(args, bad_input)
     try:
@@ -116,20 +135,41 @@ def _import_without_accounts(args, bad_input) -> int:
     return 0
 
 
+def _table_overrides(args) -> dict[str, dict[str, str]]:
+    """The --reps-map and --alignment-map corrections, checked against their files before anything is imported."""
+    from desktop_planner.io.account_import import AccountImportError
+    from desktop_planner.io.territory_import import ALIGNMENT_FIELDS, REP_FIELDS, check_overrides, parse_map_items
+    overrides = {}
+    for (kind, attribute, option), fields in zip(TABLE_OPTIONS, (REP_FIELDS, ALIGNMENT_FIELDS)):
+        items = getattr(args, attribute)
+        if items and getattr(args, kind) is None:
+            raise AccountImportError(f"{option} corrects the columns of --{kind}, which was not given")
+        overrides[kind] = parse_map_items(items, fields, option)
+        if items:
+            check_overrides(getattr(args, kind), overrides[kind])
+    return overrides
+
+
 def _import_tables(args, project, plan, history) -> None:
     from desktop_planner.core.commands import RecordIssues
-    from desktop_planner.io.territory_import import alignment_from_csv, territories_from_csv
-    for path, reader in ((args.reps, territories_from_csv), (args.alignment, alignment_from_csv)):
+    from desktop_planner.io.territory_import import ALIGNMENT_FIELDS, REP_FIELDS, import_alignment, import_reps
+    for (kind, _, option), fields, reader in zip(TABLE_OPTIONS, (REP_FIELDS, ALIGNMENT_FIELDS),
+                                                 (import_reps, import_alignment)):
+        path = getattr(args, kind)
         if path is None:
             continue
-        command, issues = reader(plan, plan.active, path)
+        result = reader(plan, plan.active, path, args.table_overrides[kind])
+        command, issues = result.command, result.issues
         if command is not None:
             history.do(RecordIssues(command, path.name, issues))
         elif issues:
             project.record_import_issues(path.name, issues)
         print(f"{path.name}: {command.label if command else 'nothing to apply'}; {len(issues)} rows rejected")
-        for note in getattr(command, "notes", ()):
+        print(f"  columns used: {result.describe_columns()}")
+        for note in result.notes:
             print(f"  {note}")
+        if result.unused:
+            print(f"  to use a column: {option} 'COLUMN=FIELD' (fields: {', '.join(fields)})")
         assign = getattr(command, "assign", None)  # a unit alignment: what followed and what stayed
         if assign is not None:
             print(f"  {assign.moved:,} accounts moved with their unit; kept their own territory: "

@@ -17,10 +17,12 @@ import numpy as np
 
 from desktop_planner.core.events import (AssignmentChanged, LocksChanged, SettingsChanged, TerritoriesChanged,
                                          UnitLayerChanged, UnitsChanged)
-from desktop_planner.core.model import EDITABLE_TERRITORY_FIELDS, UNASSIGNED, Plan, Scenario, Territory
+from desktop_planner.core.model import (CODE_MAX_CHARS, CODE_PATTERN, EDITABLE_TERRITORY_FIELDS, UNASSIGNED, Plan,
+                                        Scenario, Territory, territory_codes)
 from desktop_planner.core.settings import Settings
 
 COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
+EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")  # plausible, not proof: the CRM knows its users
 
 
 class CommandError(ValueError):
@@ -230,6 +232,27 @@ def validate_territory(scenario: Scenario, territory: Territory) -> None:
             raise CommandError(f"home longitude must be between -180 and 180, got {territory.home_lon!r}")
         if not (isinstance(territory.home_lat, (int, float)) and -90 <= territory.home_lat <= 90):
             raise CommandError(f"home latitude must be between -90 and 90, got {territory.home_lat!r}")
+    _validate_crm_keys(scenario, territory)
+
+
+def _validate_crm_keys(scenario: Scenario, territory: Territory) -> None:
+    """The code, rep id and e-mail: what the CRM matches records by, so a typo there loses the link."""
+    for field, what in (("code", "territory code"), ("rep_id", "rep id"), ("rep_email", "rep e-mail")):
+        value = getattr(territory, field)
+        if value is not None and (not isinstance(value, str) or not value.strip() or value != value.strip()):
+            raise CommandError(f"the {what} must be text without spaces at either end (or none), got {value!r}")
+    if territory.rep_email is not None and not EMAIL_PATTERN.fullmatch(territory.rep_email):
+        raise CommandError(f"the rep e-mail {territory.rep_email!r} does not look like an e-mail address")
+    code = territory.code
+    if code is None:
+        return
+    if not CODE_PATTERN.fullmatch(code) or len(code) > CODE_MAX_CHARS:
+        raise CommandError(f"the territory code {code!r} may hold only letters A-Z, digits and underscores, at most "
+                           f"{CODE_MAX_CHARS} of them (e.g. NE_07_New_York)")
+    for tid, other in territory_codes(scenario).items():
+        if tid != territory.id and other.casefold() == code.casefold():
+            raise CommandError(f"The territory code '{code}' is already used by '{scenario.territories[tid].name}' "
+                               f"in this scenario ({scenario.name}); choose another code.")
 
 
 def _put_territory(scenario: Scenario, territory: Territory) -> None:

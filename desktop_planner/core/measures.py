@@ -15,6 +15,7 @@ run over the same rows in the same order as a full computation: the figures are 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -51,12 +52,21 @@ def effective_visits_and_minutes(accounts: Accounts, settings: Settings) -> tupl
     return visits, minutes
 
 
+def segment_key(segment: str) -> str:
+    """A segment's name as settings look it up: case, spaces and punctuation ignored ('Mid-Market', 'mid market'
+    and 'MidMarket' are 'Mid-market'). A CRM's picklist and the settings seldom spell a segment alike, and a miss
+    silently gives its accounts the project's default visits instead of the segment's."""
+    return re.sub(r"[\W_]+", "", str(segment).casefold())
+
+
 def _per_segment(segments: np.ndarray, defaults: dict[str, float]) -> np.ndarray:
-    """The segment's default per account, NaN where the segment has none."""
-    get = defaults.get
+    """The segment's default per account, NaN where the segment has none: its own spelling first, else
+    segment_key's. Resolved once per distinct segment, then looked up per account at dictionary speed."""
     nan = float("nan")
-    return np.fromiter((get(s, nan) if s is not None else nan for s in segments), dtype=np.float64,
-                       count=len(segments))
+    by_key = {segment_key(name): value for name, value in reversed(defaults.items())}  # the first spelling wins
+    resolved = {s: defaults.get(s, by_key.get(segment_key(s), nan)) for s in set(segments.tolist()) if s is not None}
+    get = resolved.get
+    return np.fromiter((get(s, nan) for s in segments), dtype=np.float64, count=len(segments))
 
 
 def capacity_shares(capacities: np.ndarray, stand_in: float | None = None) -> np.ndarray | None:

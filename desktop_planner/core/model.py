@@ -8,6 +8,8 @@ scenarios; an assignment vector holds territory ids, with UNASSIGNED (-1) for ac
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, replace
 from typing import Callable, Iterable
 
@@ -137,6 +139,11 @@ class Territory:
     capacity_hours: float | None = None
     region: str | None = None
     locked: bool = False
+    # The CRM's keys. code: the territory's key there (Salesforce's DeveloperName); None: derived from the name
+    # (territory_codes). rep_id, rep_email: the rep's user id and address, from the reps file.
+    code: str | None = None
+    rep_id: str | None = None
+    rep_email: str | None = None
 
     @property
     def has_home(self) -> bool:
@@ -146,7 +153,41 @@ class Territory:
         return replace(self, **changes)
 
 
-EDITABLE_TERRITORY_FIELDS = ("name", "color", "rep_name", "home_lon", "home_lat", "capacity_hours", "region", "locked")
+EDITABLE_TERRITORY_FIELDS = ("name", "color", "rep_name", "home_lon", "home_lat", "capacity_hours", "region", "locked",
+                             "code", "rep_id", "rep_email")
+CODE_PATTERN = re.compile(r"[A-Za-z0-9_]+")
+CODE_MAX_CHARS = 80  # Salesforce's limit for a DeveloperName, the tightest of the CRMs' territory keys
+
+
+def code_from_name(name: str) -> str:
+    """A territory code made from a name: "NE-07 New York" -> "NE_07_New_York". Accents are dropped and every run
+    of other characters becomes one underscore; it starts with a letter and has at most 80 characters, so that
+    Salesforce takes it as a DeveloperName unchanged."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    code = re.sub(r"[^A-Za-z0-9]+", "_", plain).strip("_")
+    if not code:
+        return "Territory"
+    if not code[0].isalpha():
+        code = "T_" + code
+    return code[:CODE_MAX_CHARS].rstrip("_")
+
+
+def territory_codes(scenario: "Scenario") -> dict[int, str]:
+    """Each territory's code: its own when set, else made from its name, with _2, _3 … added where it would
+    repeat another code of the scenario (compared ignoring case, as CRMs compare their keys)."""
+    codes = {tid: t.code for tid, t in scenario.territories.items() if t.code}
+    taken = {code.casefold() for code in codes.values()}
+    for tid, t in scenario.territories.items():
+        if tid in codes:
+            continue
+        base = code = code_from_name(t.name)
+        n = 1
+        while code.casefold() in taken:
+            n += 1
+            code = f"{base[:CODE_MAX_CHARS - len(str(n)) - 1].rstrip('_')}_{n}"
+        taken.add(code.casefold())
+        codes[tid] = code
+    return {tid: codes[tid] for tid in scenario.territories}
 
 
 @dataclass

@@ -19,7 +19,7 @@ import numpy as np
 from desktop_planner.core.compare import account_moves, assignment_names
 from desktop_planner.core.contiguity import ContiguityChecker
 from desktop_planner.core.measures import MEASURES
-from desktop_planner.core.model import Plan, Scenario
+from desktop_planner.core.model import Plan, Scenario, territory_codes
 from desktop_planner.core.summary import SUMMARY_DEVIATIONS, scenario_summary
 
 FORMULA_TRIGGERS = ("=", "@", "\t", "\r")  # always run (or shown as a formula) by a spreadsheet
@@ -68,17 +68,21 @@ def write_csv(path: str | Path, header: Sequence[str], rows: Iterable[Sequence],
 
 def export_assignments(plan: Plan, scenario: Scenario, path: str | Path, baseline: Scenario | None = None,
                        bom: bool = False) -> int:
-    """One row per account: its id, name, territory, rep, region, lock, and (with a baseline) where it was."""
+    """One row per account: its id, name, territory with its code, the rep (name, user id, e-mail), region, lock
+    (1/0), and (with a baseline) where it was. Read back by `import --alignment` (io/territory_import.py)."""
     a = plan.accounts
-    tidx = scenario.territory_index()
+    tidx = scenario.territory_index().tolist()
     territories = list(scenario.territories.values())
-    names = [t.name for t in territories] + [""]
-    reps = [t.rep_name or "" for t in territories] + [""]
-    regions = [t.region or "" for t in territories] + [""]
-    header = ["account_id", "name", "territory", "rep", "region", "locked"]
-    columns = [a.external_id.tolist(), [n or "" for n in a.name.tolist()],
-               [names[i] for i in tidx.tolist()], [reps[i] for i in tidx.tolist()],
-               [regions[i] for i in tidx.tolist()], scenario.locked.astype(int).tolist()]
+    codes = territory_codes(scenario)
+
+    def per_account(value) -> list:
+        values = [value(t) or "" for t in territories] + [""]  # the last entry: unassigned
+        return [values[i] for i in tidx]
+    header = ["account_id", "name", "territory", "territory_code", "rep", "rep_id", "rep_email", "region", "locked"]
+    columns = [a.external_id.tolist(), [n or "" for n in a.name.tolist()], per_account(lambda t: t.name),
+               per_account(lambda t: codes[t.id]), per_account(lambda t: t.rep_name),
+               per_account(lambda t: t.rep_id), per_account(lambda t: t.rep_email),
+               per_account(lambda t: t.region), scenario.locked.astype(int).tolist()]
     if baseline is not None:
         before = assignment_names(baseline)
         after = assignment_names(scenario)

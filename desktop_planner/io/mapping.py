@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from desktop_planner.io.header_names import SYNONYMS, match_columns
+
 SHOWN_COLUMNS = 20  # column names listed in a message; a header of 100,000 columns must not make a 1 MB message
 
 
@@ -13,24 +15,17 @@ def column_list(header, shown: int = SHOWN_COLUMNS) -> str:
     more = len(header) - len(names)
     return ", ".join(names) + (f", … and {more:,} more" if more > 0 else "")
 
-# Field -> header spellings seen in CRM exports (compared after lower-casing and dropping punctuation).
-FIELD_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "external_id": ("id", "account id", "accountid", "account number", "account no", "customer id", "customer number",
-                    "crm id", "external id", "record id", "account"),
-    "name": ("name", "account name", "company", "company name", "customer", "customer name", "business name"),
-    "lat": ("lat", "latitude", "y", "geo lat", "lat dd"),
-    "lon": ("lon", "lng", "long", "longitude", "x", "geo lon", "geo lng", "lon dd"),
-    "potential": ("potential", "revenue", "arr", "annual revenue", "sales potential", "value", "sales", "opportunity",
-                  "market potential"),
-    "visits_per_year": ("visits", "visits per year", "visit frequency", "call frequency", "calls per year",
-                        "frequency"),
-    "visit_minutes": ("minutes", "visit minutes", "visit duration", "call duration", "duration", "minutes per visit"),
-    "segment": ("segment", "tier", "class", "customer segment", "size"),
-    "industry": ("industry", "sector", "vertical", "sic description", "naics description"),
-    "postcode": ("zip", "zipcode", "zip code", "postcode", "postal code", "post code", "plz", "zip5"),
-}
-FIELDS = tuple(FIELD_SYNONYMS)
+
+# The account fields a column can feed; their header spellings are io/header_names.py's SYNONYMS.
+FIELDS = ("external_id", "name", "lat", "lon", "potential", "visits_per_year", "visit_minutes", "segment", "industry",
+          "postcode")
+# Columns read only to check the postcode against (a ZIP code in another state is a wrong ZIP or a wrong state);
+# they are also kept with the account as extra attributes, as the account table has no place for them.
+CHECK_FIELDS = ("state", "country")
+MAPPABLE = FIELDS + CHECK_FIELDS
 REQUIRED = ("external_id",)
+# Fields a balanced plan rests on: left without a column while one looks like it, the import says so.
+CORE_FIELDS = ("potential", "segment")
 
 
 class MappingError(ValueError):
@@ -38,24 +33,14 @@ class MappingError(ValueError):
 
 
 def normalise(header: str) -> str:
+    """A header lower-cased, punctuation one space (without header_names.header_key's accent folding)."""
     return re.sub(r"[^a-z0-9]+", " ", header.lower()).strip()
 
 
 def guess_mapping(header: list[str]) -> dict[str, str]:
-    """Field -> column name for every field whose synonym matches a column (first match wins)."""
-    by_norm: dict[str, str] = {}
-    for column in header:
-        by_norm.setdefault(normalise(column), column)
-    mapping: dict[str, str] = {}
-    used: set[str] = set()
-    for field, synonyms in FIELD_SYNONYMS.items():
-        for synonym in synonyms:
-            column = by_norm.get(synonym)
-            if column is not None and column not in used:
-                mapping[field] = column
-                used.add(column)
-                break
-    return mapping
+    """Field -> column name for every field (account and check fields) whose synonyms a column answers to."""
+    positions = match_columns(header, {f: SYNONYMS[f] for f in MAPPABLE})
+    return {field: header[positions[field]] for field in MAPPABLE if field in positions}
 
 
 def parse_overrides(items: list[str], header: list[str]) -> dict[str, str]:
@@ -65,8 +50,8 @@ def parse_overrides(items: list[str], header: list[str]) -> dict[str, str]:
         column, sep, field = item.rpartition("=")
         if not sep or not column or not field:
             raise MappingError(f"--map takes COLUMN=FIELD, got {item!r}")
-        if field not in FIELDS:
-            raise MappingError(f"--map {item}: unknown field {field!r} (fields: {', '.join(FIELDS)})")
+        if field not in MAPPABLE:
+            raise MappingError(f"--map {item}: unknown field {field!r} (fields: {', '.join(MAPPABLE)})")
         if column not in header:
             raise MappingError(f"--map {item}: the file has no column {column!r} (columns: {column_list(header)})")
         result[field] = column
@@ -78,8 +63,8 @@ def resolve_mapping(header: list[str], overrides: dict[str, str | None] | None =
     an override of None leaves that field out of the import)."""
     mapping = guess_mapping(header)
     for field, column in (overrides or {}).items():
-        if field not in FIELDS:
-            raise MappingError(f"unknown field {field!r} (fields: {', '.join(FIELDS)})")
+        if field not in MAPPABLE:
+            raise MappingError(f"unknown field {field!r} (fields: {', '.join(MAPPABLE)})")
         if column is None:
             mapping.pop(field, None)
             continue
@@ -99,4 +84,4 @@ def resolve_mapping(header: list[str], overrides: dict[str, str | None] | None =
     if "lat" not in mapping and "postcode" not in mapping:
         raise MappingError("no coordinate columns and no postcode column: accounts cannot be placed "
                            "(map them with --map COLUMN=lat --map COLUMN=lon or --map COLUMN=postcode)")
-    return mapping
+    return {field: mapping[field] for field in MAPPABLE if field in mapping}

@@ -21,7 +21,7 @@ from desktop_planner.core.scenario_commands import ScenarioEffect
 from desktop_planner.store.account_rows import FileOutOfStep, expect, write_accounts_change
 
 TERRITORY_COLUMNS = ("id", "scenario_id", "name", "color", "rep_name", "home_lon", "home_lat", "capacity_hours",
-                     "region", "locked")
+                     "region", "locked", "code", "rep_id", "rep_email")
 CHANGE_COLUMNS = ("at", "scenario_id", "account_id", "from_territory_id", "to_territory_id", "action", "user", "step",
                   "label", "scenario_name", "account_external_id", "from_territory_name", "to_territory_name")
 INSERT_CHANGE = (f"INSERT INTO changes ({', '.join(CHANGE_COLUMNS)}) "
@@ -233,7 +233,7 @@ def record_issues(conn: sqlite3.Connection, source: str, issues, at: str) -> Non
 
 def territory_row(scenario_id: int, t: Territory) -> tuple:
     return (t.id, scenario_id, t.name, t.color, t.rep_name, t.home_lon, t.home_lat, t.capacity_hours, t.region,
-            int(t.locked))
+            int(t.locked), t.code, t.rep_id, t.rep_email)
 
 
 def write_scenario(conn: sqlite3.Connection, plan: Plan, scenario: Scenario, created_at: str | None = None) -> None:

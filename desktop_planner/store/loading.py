@@ -12,6 +12,7 @@ import numpy as np
 from desktop_planner.core.model import LAZY_COLUMNS, UNASSIGNED, Accounts, Plan, Scenario, Territory
 from desktop_planner.core.settings import Settings
 from desktop_planner.store.opening import read_only_uri, remove_new_sidecars, sidecars_of
+from desktop_planner.store.schema import CRM_TERRITORY_COLUMNS
 
 DENSE_NUMBERS = ("lon", "lat", "potential")
 SPARSE_NUMBERS = ("visits_per_year", "visit_minutes")  # mostly NULL: the segment default applies
@@ -94,15 +95,23 @@ def load_accounts(conn: sqlite3.Connection, path: Path | None = None) -> Account
     return Accounts(**c)
 
 
-def load_scenario(conn: sqlite3.Connection, scenario_row: tuple, account_ids: np.ndarray) -> Scenario:
+def _crm_columns(conn: sqlite3.Connection) -> str:
+    """The territories' CRM key columns to select: NULL for those a file older than version 4 lacks (opened
+    read-only, it is not migrated), which then reads as a file without codes."""
+    have = {r[1] for r in conn.execute("PRAGMA table_info(territories)")}
+    return ", ".join(c if c in have else "NULL" for c in CRM_TERRITORY_COLUMNS)
+
+
+def load_scenario(conn: sqlite3.Connection, scenario_row: tuple, account_ids: np.ndarray,
+                  crm_columns: str) -> Scenario:
     sid, name, created_at, based_on, notes = scenario_row
     territories = {}
     for row in conn.execute(
-            "SELECT id, name, color, rep_name, home_lon, home_lat, capacity_hours, region, locked "
-            "FROM territories WHERE scenario_id = ? ORDER BY id", (sid,)):
+            "SELECT id, name, color, rep_name, home_lon, home_lat, capacity_hours, region, locked, "
+            f"{crm_columns} FROM territories WHERE scenario_id = ? ORDER BY id", (sid,)):
         territories[row[0]] = Territory(id=row[0], name=row[1], color=row[2], rep_name=row[3], home_lon=row[4],
                                         home_lat=row[5], capacity_hours=row[6], region=row[7],
-                                        locked=bool(row[8]))
+                                        locked=bool(row[8]), code=row[9], rep_id=row[10], rep_email=row[11])
     row = conn.execute("SELECT group_concat(account_id), group_concat(IFNULL(territory_id, -1)), "
                        "group_concat(IFNULL(locked, 0)) FROM assignments WHERE scenario_id = ?", (sid,)).fetchone()
     assignment = np.full(len(account_ids), UNASSIGNED, dtype=np.int64)
@@ -123,8 +132,9 @@ def load_plan(conn: sqlite3.Connection, path: Path | None = None) -> Plan:
     values = dict(conn.execute("SELECT key, value FROM project").fetchall())
     accounts = load_accounts(conn, path)
     scenarios = {}
+    crm_columns = _crm_columns(conn)
     for row in conn.execute("SELECT id, name, created_at, based_on, notes FROM scenarios ORDER BY id").fetchall():
-        scenarios[row[0]] = load_scenario(conn, row, accounts.ids)
+        scenarios[row[0]] = load_scenario(conn, row, accounts.ids, crm_columns)
     if not scenarios:
         raise ValueError("the project has no scenario")
     try:

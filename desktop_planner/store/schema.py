@@ -1,10 +1,11 @@
-"""The project file's schema (DESIGN.md), version 3, and the migrations from older versions.
+"""The project file's schema (DESIGN.md), version 4, and the migrations from older versions.
 
 Version 2: ids of accounts, scenarios and territories are AUTOINCREMENT (never reused, so an audit row never
 points at a different object), and each audit row also keeps the names as they were when it was written.
 Version 3: geography units (at most one active layer): the layer, its units with WKB polygons, the unit of each
 account, each scenario's unit territories, and the accounts that are exceptions (they keep their own territory
 when their unit moves). A file without a layer has these tables empty and behaves as version 2 did.
+Version 4: the CRM's keys on territories: the territory code and the rep's user id and e-mail address.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Callable
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 APPLICATION_ID = 0x54504C4E  # "TPLN" in the SQLite header: lets `file` and other tools recognise a project
 
 SCHEMA_V1 = """
@@ -150,7 +151,22 @@ def _v3(script: str) -> str:
 
 
 SCHEMA_V3 = _v3(SCHEMA_V2)
-SCHEMA = SCHEMA_V3  # what a new file gets
+
+# Version 4. NULL in `code` means "made from the name" (core.model.territory_codes), so files written before
+# codes existed read the same as they always did. Codes are kept unique by the commands rather than by an index:
+# one step may swap the codes of two territories, which a UNIQUE constraint would refuse half-way.
+CRM_TERRITORY_COLUMNS = ("code", "rep_id", "rep_email")
+
+
+def _v4(script: str) -> str:
+    return script.replace("    locked INTEGER NOT NULL DEFAULT 0,\n    UNIQUE (scenario_id, name)",
+                          "    locked INTEGER NOT NULL DEFAULT 0,\n"
+                          + "".join(f"    {c} TEXT,\n" for c in CRM_TERRITORY_COLUMNS)
+                          + "    UNIQUE (scenario_id, name)")
+
+
+SCHEMA_V4 = _v4(SCHEMA_V3)
+SCHEMA = SCHEMA_V4  # what a new file gets
 
 # Figures derived from the accounts that are slow to compute (the Delaunay graph of a million accounts takes
 # seconds). Each entry carries a fingerprint of the data it was derived from and is ignored when that differs,
@@ -240,4 +256,12 @@ def _v2_to_v3(conn: sqlite3.Connection) -> None:
             conn.execute(statement)
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
+def _v3_to_v4(conn: sqlite3.Connection) -> None:
+    """The CRM key columns on territories, empty: every code is made from its territory's name until set."""
+    have = {r[1] for r in conn.execute("PRAGMA table_info(territories)")}
+    for column in CRM_TERRITORY_COLUMNS:
+        if column not in have:
+            conn.execute(f"ALTER TABLE territories ADD COLUMN {column} TEXT")
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}

@@ -121,10 +121,11 @@ def test_unmapped_columns_go_to_attrs(tmp_path):
 
 
 def test_mapping_overrides_and_errors(tmp_path):
-    path = write(tmp_path, "o.csv", "Kundennummer,Breite,Laenge\nK1,50,8\n")
+    # Headers no CRM uses (German ones such as Kundennummer, Breite, Laenge are recognised: tests/io/test_crm_import)
+    path = write(tmp_path, "o.csv", "Kennung,Nord,Ost\nK1,50,8\n")
     with pytest.raises(AccountImportError, match="no column for the account id"):
         read_accounts(path)
-    r = read_accounts(path, {"external_id": "Kundennummer", "lat": "Breite", "lon": "Laenge"})
+    r = read_accounts(path, {"external_id": "Kennung", "lat": "Nord", "lon": "Ost"})
     assert counts(r) == (1, 1, 0)
 
 

@@ -67,3 +67,20 @@ def test_changes_log(plan, tmp_path):
 def test_unwritable_destination(plan, tmp_path):
     with pytest.raises(ExportError, match="cannot be written"):
         export_assignments(plan, plan.active, tmp_path / "no" / "such" / "folder.csv")
+
+
+def test_assignments_carry_the_crm_keys_and_locks(plan, tmp_path):
+    """What the CRM matches by: the territory's code (set, or made from its name) and the rep's id and e-mail."""
+    scenario = plan.active
+    scenario.territories[1] = scenario.territories[1].with_changes(code="OH_CMH", rep_id="0055g0000User01AAA",
+                                                                   rep_email="rep1@example.com")
+    scenario.territories[2] = scenario.territories[2].with_changes(name="Cleveland / Akron")
+    scenario.locked[:3] = True
+    export_assignments(plan, scenario, tmp_path / "a.csv")
+    rows = read(tmp_path / "a.csv")
+    assert list(rows[0]) == ["account_id", "name", "territory", "territory_code", "rep", "rep_id", "rep_email",
+                             "region", "locked"]
+    by_territory = {r["territory"]: (r["territory_code"], r["rep"], r["rep_id"], r["rep_email"]) for r in rows}
+    assert by_territory["T1"] == ("OH_CMH", "Rep 1", "0055g0000User01AAA", "rep1@example.com")
+    assert by_territory["Cleveland / Akron"] == ("Cleveland_Akron", "Rep 2", "", "")
+    assert [r["locked"] for r in rows[:4]] == ["1", "1", "1", "0"]

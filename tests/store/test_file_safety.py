@@ -16,8 +16,9 @@ from desktop_planner.core.scenario_commands import AddScenario, DeleteScenario, 
 from desktop_planner.io.account_import import ImportIssue
 from desktop_planner.store import schema
 from desktop_planner.store.opening import ProjectError
-from desktop_planner.store.project import _write_plan, ProjectChanged, ProjectFile
+from desktop_planner.store.project import ProjectChanged, ProjectFile
 from tests.conftest import make_plan
+from tests.store.old_versions import write_old_version
 
 
 def opened(path):
@@ -158,16 +159,8 @@ def test_audit_rows_keep_names_as_they_were(project_path):
 
 def write_v1(path, plan):
     """A project file as version 1 wrote it (no AUTOINCREMENT, no name columns in the audit trail)."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.executescript(schema.SCHEMA_V1)
-    conn.execute(schema.DERIVED_CACHE_DDL)
-    conn.execute("BEGIN")
-    _write_plan(conn, plan)
-    conn.execute("UPDATE project SET value = '1' WHERE key = 'schema_version'")
-    conn.execute("INSERT INTO changes (scenario_id, account_id, from_territory_id, to_territory_id, action) "
-                 "VALUES (1, 99, 1, 12, 'click')")  # an audit row of objects deleted long ago
-    conn.execute("COMMIT")
-    conn.close()
+    write_old_version(path, plan, 1, "INSERT INTO changes (scenario_id, account_id, from_territory_id, "
+                      "to_territory_id, action) VALUES (1, 99, 1, 12, 'click')")  # objects deleted long ago
 
 
 def test_version_1_is_migrated_with_a_backup_to_autoincrement(tmp_path):
@@ -181,7 +174,7 @@ def test_version_1_is_migrated_with_a_backup_to_autoincrement(tmp_path):
     with project:
         assert project.migrated_backup == tmp_path / "old.tplan.v1.bak"
         assert project.migrated_backup.read_bytes() == original
-        assert project.project_value("schema_version") == "3"
+        assert project.project_value("schema_version") == str(schema.SCHEMA_VERSION)
         assert plan.next_territory_id() == 13 and plan.next_account_id() == 100  # above the old audit row's ids
         History(plan, project).do(Reassign(1, [0], 2))
     sql = fetch(path, "SELECT sql FROM sqlite_master WHERE name = 'territories'")[0][0]

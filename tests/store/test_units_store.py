@@ -12,21 +12,15 @@ from desktop_planner.core.model import UNASSIGNED
 from desktop_planner.core.scenario_commands import AddScenario, copy_scenario
 from desktop_planner.core.units import new_unit_state, place_accounts
 from desktop_planner.store import schema
-from desktop_planner.store.project import ProjectFile, _write_plan
+from desktop_planner.store.project import ProjectFile
 from tests.conftest import make_plan
 from tests.core.test_units import grid_layer
+from tests.store.old_versions import write_old_version
 
 
 def write_v2(path, plan) -> None:
     """A project file as version 2 wrote it: no unit tables, no exception mark on assignment rows."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.executescript(schema.SCHEMA_V2)
-    conn.execute(schema.DERIVED_CACHE_DDL)
-    conn.execute("BEGIN")
-    _write_plan(conn, plan)
-    conn.execute("UPDATE project SET value = '2' WHERE key = 'schema_version'")
-    conn.execute("COMMIT")
-    conn.close()
+    write_old_version(path, plan, 2)
 
 
 def tables(path) -> set[str]:
@@ -48,7 +42,7 @@ def test_version_2_is_migrated_to_3_with_a_backup(tmp_path):
     with ProjectFile.open(path) as project:
         assert project.migrated_backup == tmp_path / "old.tplan.v2.bak"
         assert project.migrated_backup.read_bytes() == original
-        assert project.project_value("schema_version") == "3"
+        assert project.project_value("schema_version") == str(schema.SCHEMA_VERSION)
         loaded = project.load_plan()
         assert loaded.units is None  # no layer: the project is as it was
         assert np.array_equal(loaded.active.assignment, plan.active.assignment)

@@ -26,7 +26,7 @@ from desktop_planner.io.geocode import check_us_postcode, is_us_country, locate_
 from desktop_planner.io.header_names import describe_mapping
 from desktop_planner.io.import_notices import likely_column_notices, number_notices
 from desktop_planner.io.mapping import CHECK_FIELDS, FIELDS, MappingError, resolve_mapping
-from desktop_planner.io.numbers import decimal_separator, parse_numbers, read_number_column
+from desktop_planner.io.numbers import decimal_separator, read_number_column
 from desktop_planner.io.table_reader import TableError, TableInfo, open_table
 
 MAX_FIELD_CHARS = 5000  # longer is almost always an unclosed quote that swallowed the following lines
@@ -40,8 +40,6 @@ NUMBER_LIMITS = {  # field -> (smallest, largest) accepted
 NUMERIC_FIELDS = ("lat", "lon", "potential", "visits_per_year", "visit_minutes")
 TEXT_FIELDS = ("name", "segment", "industry", "postcode")
 SHOWN_NOTICES = 12  # notices listed in a report; each names a column or a kind of row, so few are ever more
-__all__ = ["AccountImportError", "AccountsImport", "ImportCancelled", "ImportIssue", "read_accounts",
-           "parse_numbers"]  # parse_numbers: io/territory_import.py still imports it from here
 Progress = Callable[[float, str], bool]  # (fraction done, message) -> False to cancel
 
 

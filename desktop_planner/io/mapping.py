@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 
 from desktop_planner.io.header_names import SYNONYMS, match_columns
 
@@ -32,29 +31,32 @@ class MappingError(ValueError):
     pass
 
 
-def normalise(header: str) -> str:
-    """A header lower-cased, punctuation one space (without header_names.header_key's accent folding)."""
-    return re.sub(r"[^a-z0-9]+", " ", header.lower()).strip()
-
-
 def guess_mapping(header: list[str]) -> dict[str, str]:
     """Field -> column name for every field (account and check fields) whose synonyms a column answers to."""
     positions = match_columns(header, {f: SYNONYMS[f] for f in MAPPABLE})
     return {field: header[positions[field]] for field in MAPPABLE if field in positions}
 
 
-def parse_overrides(items: list[str], header: list[str]) -> dict[str, str]:
-    """`--map COLUMN=FIELD` options as field -> column; errors name the bad item."""
+def map_items(items: list[str], fields, option: str, error=MappingError) -> dict[str, str]:
+    """`COLUMN=FIELD` options as field -> column; errors (of type `error`) name the bad item and list the fields."""
     result: dict[str, str] = {}
     for item in items:
         column, sep, field = item.rpartition("=")
         if not sep or not column or not field:
-            raise MappingError(f"--map takes COLUMN=FIELD, got {item!r}")
-        if field not in MAPPABLE:
-            raise MappingError(f"--map {item}: unknown field {field!r} (fields: {', '.join(MAPPABLE)})")
-        if column not in header:
-            raise MappingError(f"--map {item}: the file has no column {column!r} (columns: {column_list(header)})")
+            raise error(f"{option} takes COLUMN=FIELD, got {item!r}")
+        if field not in fields:
+            raise error(f"{option} {item}: unknown field {field!r} (fields: {', '.join(fields)})")
         result[field] = column
+    return result
+
+
+def parse_overrides(items: list[str], header: list[str]) -> dict[str, str]:
+    """`--map COLUMN=FIELD` options as field -> column; errors name the bad item."""
+    result = map_items(items, MAPPABLE, "--map")
+    for field, column in result.items():
+        if column not in header:
+            raise MappingError(f"--map {column}={field}: the file has no column {column!r} (columns: "
+                               f"{column_list(header)})")
     return result
 
 

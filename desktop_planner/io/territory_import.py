@@ -9,7 +9,6 @@ correct the guess. Territories are found by their code first (the CRM's key), th
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +19,11 @@ from desktop_planner.core.commands import (AddTerritory, Command, Composite, Edi
                                            validate_territory)
 from desktop_planner.core.model import Plan, Scenario, Territory, territory_codes
 from desktop_planner.core.palette import territory_palette
-from desktop_planner.io.account_import import AccountImportError, ImportIssue, parse_numbers
+from desktop_planner.io.account_import import AccountImportError, ImportIssue
+from desktop_planner.io.header_names import header_key, match_columns
 from desktop_planner.io.geocode import locate_us_postcode
-from desktop_planner.io.mapping import column_list, normalise
+from desktop_planner.io.mapping import column_list, map_items
+from desktop_planner.io.numbers import parse_numbers
 from desktop_planner.io.table_reader import TableError, open_table
 
 # Field -> header spellings (as header_key writes them), the most specific first.
@@ -83,44 +84,9 @@ class _Table:
     unused: list[str]  # columns with a value somewhere that no field took
 
 
-def header_key(header: str) -> str:
-    """A header as synonyms are written: accents dropped, lower case, words split by one space."""
-    return normalise(unicodedata.normalize("NFKD", header).encode("ascii", "ignore").decode())
-
-
-def _bracketless_key(header: str) -> str:
-    return header_key(re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", header))
-
-
-def guess_columns(header: list[str], fields: dict[str, tuple[str, ...]]) -> dict[str, int]:
-    """Field -> position of the first column matching one of its spellings (in full, or without a bracketed
-    unit); a column serves one field only."""
-    keys = [header_key(h) for h in header]
-    stripped = [_bracketless_key(h) for h in header]
-    columns: dict[str, int] = {}
-    for name, synonyms in fields.items():
-        for synonym in synonyms:
-            position = next((i for i, k in enumerate(keys) if k == synonym and i not in columns.values()), None)
-            if position is None:
-                position = next((i for i, k in enumerate(stripped) if k == synonym and i not in columns.values()),
-                                None)
-            if position is not None:
-                columns[name] = position
-                break
-    return columns
-
-
 def parse_map_items(items: list[str], fields: dict[str, tuple[str, ...]], option: str) -> dict[str, str]:
     """`COLUMN=FIELD` items as field -> column; errors name the bad item and list the fields."""
-    result: dict[str, str] = {}
-    for item in items:
-        column, sep, name = item.rpartition("=")
-        if not sep or not column or not name:
-            raise AccountImportError(f"{option} takes COLUMN=FIELD, got {item!r}")
-        if name not in fields:
-            raise AccountImportError(f"{option} {item}: unknown field {name!r} (fields: {', '.join(fields)})")
-        result[name] = column
-    return result
+    return map_items(items, fields, option, AccountImportError)
 
 
 def _apply_overrides(path, header: list[str], columns: dict[str, int], overrides) -> None:
@@ -154,7 +120,7 @@ def _read(path: str | Path, fields: dict[str, tuple[str, ...]], required, overri
     except TableError as exc:
         raise AccountImportError(str(exc)) from None
     header = info.header
-    columns = guess_columns(header, fields)
+    columns = match_columns(header, fields)
     _apply_overrides(path, header, columns, overrides)
     if unit_layer is not None and "external_id" not in columns:
         # No account id column but a unit key column: an alignment keyed by ZIP, FIPS or another unit id.
@@ -200,20 +166,6 @@ def _unused_note(table: _Table, why: str) -> list[str]:
     return [f"{len(table.unused)} {noun} not used: {shown}{f' and {more} more' if more > 0 else ''} ({why})"]
 
 
-def _decimal_comma(texts: list[str], default: bool) -> bool:
-    """Whether a column writes decimals with a comma, judged from its own values: a comma after the last point
-    ('1.600,5') or followed by other than three digits ('1600,5') says yes; the reverse says no. When every value
-    is silent ('1,600', '42'), the file's habit decides (a semicolon-separated file is a decimal-comma one)."""
-    for text in texts:
-        text = text.replace(" ", "")
-        comma, point = text.rfind(","), text.rfind(".")
-        if comma > point and (point >= 0 or not re.fullmatch(r"\d{3}", text[comma + 1:])):
-            return True
-        if point > comma and (comma >= 0 or not re.fullmatch(r"\d{3}", text[point + 1:])):
-            return False
-    return default
-
-
 def _numbers(table: _Table) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Field -> (value per record, NaN where empty; mask of cells that are not numbers), each column read with its
     own decimal separator."""
@@ -221,7 +173,8 @@ def _numbers(table: _Table) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     for name in NUMBER_FIELDS:
         if name in table.columns:
             texts = [r[name] for _, _, r in table.records]
-            result[name] = parse_numbers(texts, _decimal_comma(texts, table.delimiter == ";"))
+            # Each column's own values decide its decimal separator; the file's habit only where they do not.
+            result[name] = parse_numbers(texts, table.delimiter == ";")
     return result
 
 

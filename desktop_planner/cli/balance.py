@@ -11,6 +11,8 @@ import csv
 import json
 from pathlib import Path
 
+from desktop_planner.cli.common import add_team_argument
+
 
 def _share(text: str) -> float:
     try:
@@ -43,6 +45,7 @@ def add_parser(sub, positive_int) -> None:
     bal = sub.add_parser("balance", help="balance a scenario's territories automatically and write the result as "
                          "a new scenario (--into), or chart balance against travel (--tradeoff)")
     bal.add_argument("project", type=Path)
+    add_team_argument(bal)
     bal.add_argument("--into", metavar="NEW_SCENARIO", help="name of the scenario to create")
     bal.add_argument("--tradeoff", action="store_true",
                      help="balance at several tolerances and print largest deviation against travel for each; "
@@ -105,7 +108,7 @@ def run_balance(args, bad_input, open_project, pick_scenario) -> int:
         raise bad_input("--into needs a scenario name")
     if args.tolerance is not None and args.tolerance <= 0:
         raise bad_input("--tolerance must be more than 0")
-    project, plan = open_project(args.project, read_only=bool(args.tradeoff))  # --into writes: the writer lock
+    project, plan = open_project(args.project, read_only=bool(args.tradeoff), team=args.team)  # --into writes: the writer lock
     with project:
         tolerance = args.tolerance if args.tolerance is not None else plan.settings.tolerance
         measures = _measures(args, tolerance, bad_input)
@@ -119,6 +122,13 @@ def run_balance(args, bad_input, open_project, pick_scenario) -> int:
                 work = with_territory_count(plan, source, args.territories)
             except ValueError as exc:
                 raise bad_input(str(exc)) from None
+        whose = f"{args.project}" + (f", team {plan.team.name!r}" if plan.team is not None else "")
+        if len(plan.accounts) == 0:
+            hint = " (its rule covers none: see `desktop-planner teams PROJECT`)" if plan.team is not None else ""
+            raise bad_input(f"{whose}: no accounts to balance{hint}")
+        if not work.territories:
+            raise bad_input(f"{whose}: scenario {source.name!r} has no territories; give their number with "
+                            "--territories N")
         settings = BalanceSettings(measures=measures, objective=args.objective, homes=args.homes,
                                    max_disruption_accounts=args.max_disruption,
                                    max_disruption_potential=args.max_disruption_potential,

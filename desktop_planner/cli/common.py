@@ -52,9 +52,15 @@ def positive_int(text: str) -> int:
     return value
 
 
-def open_project(path: Path, read_only: bool = False):
-    """The project and its plan. A writing command takes the project's writer lock (refused, exit 2, while
-    another process writes it); a reading one opens the file read-only and changes no byte."""
+def add_team_argument(parser) -> None:
+    parser.add_argument("--team", metavar="NAME", help="in a project with teams: the team to work on (default: "
+                        "the first team; `desktop-planner teams PROJECT` lists them)")
+
+
+def open_project(path: Path, read_only: bool = False, team: str | None = None, all_accounts: bool = False):
+    """The project and its plan (with teams: the view of `team`, the first by default). A writing command takes
+    the project's writer lock (refused, exit 2, while another process writes it); a reading one opens the file
+    read-only and changes no byte."""
     from desktop_planner.store.opening import ProjectError
     from desktop_planner.store.project import ProjectFile
     try:
@@ -62,7 +68,7 @@ def open_project(path: Path, read_only: bool = False):
     except ProjectError as exc:
         raise BadInput(str(exc)) from None
     try:
-        return project, project.load_plan()
+        return project, project.load_plan(team=team, all_accounts=all_accounts)
     except ProjectError as exc:
         project.close()
         raise BadInput(str(exc)) from None

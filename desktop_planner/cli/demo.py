@@ -15,6 +15,8 @@ def add_parser(sub) -> None:
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--region", default="northeast", help="northeast, midwest, south, west or us")
     demo.add_argument("--force", action="store_true", help="overwrite an existing file")
+    demo.add_argument("--teams", action="store_true", help="an Enterprise field team, an SMB inside-sales team and "
+                      "a Healthcare overlay, with company figures and a weighted score (--territories is ignored)")
 
 
 def run_demo(args) -> int:
@@ -23,6 +25,8 @@ def run_demo(args) -> int:
     from desktop_planner.store.project import ProjectFile
     if args.project.exists() and not args.force:
         raise BadInput(f"{args.project}: already exists (use --force to overwrite it)")
+    if args.teams:
+        return _run_team_demo(args)
     try:
         plan = build_demo_plan(args.accounts, args.territories, seed=args.seed, region=args.region)
     except ValueError as exc:
@@ -33,4 +37,18 @@ def run_demo(args) -> int:
         raise BadInput(str(exc)) from None
     print(f"{args.project}: {len(plan.accounts):,} accounts, {len(plan.active.territories)} territories "
           f"({plan.name})")
+    return EXIT_OK
+
+
+def _run_team_demo(args) -> int:
+    from desktop_planner.io.demo_teams import create_team_demo
+    from desktop_planner.store.opening import ProjectError
+    try:
+        lines = create_team_demo(args.project, args.accounts, seed=args.seed, region=args.region,
+                                 overwrite=args.force)
+    except (ValueError, ProjectError) as exc:
+        raise BadInput(str(exc)) from None
+    print(f"{args.project}: {args.accounts:,} accounts in {len(lines)} teams")
+    for line in lines:
+        print(f"  {line}")
     return EXIT_OK

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from desktop_planner.cli.common import EXIT_OK, BadInput, open_project, pick_scenario
+from desktop_planner.cli.common import add_team_argument, EXIT_OK, BadInput, open_project, pick_scenario
 
 CRM_FORMATS = ("salesforce-etm",)  # io/crm_export.py's formats
 
@@ -15,15 +15,17 @@ def add_parser(sub) -> None:
     export = sub.add_parser("export", help="write assignments, a territory summary, the moved accounts, the audit "
                             "log or rejected import rows as CSV, territories as polygons, or the plan for a CRM")
     export.add_argument("project", type=Path)
+    add_team_argument(export)
     export.add_argument("--out", type=Path, required=True)
     export.add_argument("--scenario")
     export.add_argument("--what", choices=("assignments", "summary", "changes", "audit", "issues", "territories",
-                                           "units", "unit-changes", "crm"),
+                                           "units", "unit-changes", "crm", "owners"),
                         default="assignments", help="changes: the accounts that change territory against --baseline; "
                         "audit: the change log; territories: polygons with measures, to .gpkg or .geojson "
                         "(with a unit layer: the union of each territory's units); units: unit -> territory, the "
                         "CRM routing list; unit-changes: the units that change territory against --baseline (both "
-                        "need a unit layer); crm: the territories and assignments in a CRM's import format")
+                        "need a unit layer); crm: the territories and assignments in a CRM's import format; owners: with teams, "
+                        "every account's territory and rep in each team")
     export.add_argument("--baseline", help="with --what assignments: add where each account was in this scenario; "
                         "with --what changes: the scenario compared against (default: the one the scenario was made "
                         "from); with --what unit-changes: the scenario compared against (required)")
@@ -40,7 +42,7 @@ def run_export(args) -> int:
         raise BadInput("--format, --model-id and --type-id belong to --what crm")
     if args.what == "crm" and not args.format:
         raise BadInput(f"--what crm needs the CRM's format: --format {'|'.join(CRM_FORMATS)}")
-    project, plan = open_project(args.project, read_only=True)
+    project, plan = open_project(args.project, read_only=True, team=args.team)
     label = args.what
     with project:
         scenario = pick_scenario(plan, args.scenario)
@@ -62,6 +64,8 @@ def run_export(args) -> int:
                           file=sys.stderr)
                 scenario_id = scenario.id if args.scenario else None
                 count = export.export_changes(project.conn, args.out, scenario_id, bom=args.bom)
+            elif args.what == "owners":
+                count = _export_owners(args, project, plan, scenario)
             elif args.what == "crm":
                 from desktop_planner.io.crm_export import export_crm
                 options = {k: v for k, v in crm_options.items() if v is not None}  # the format's defaults apply
@@ -88,6 +92,14 @@ def run_export(args) -> int:
             raise BadInput(str(exc)) from None
     print(f"{args.out}: {count:,} rows ({label})")
     return EXIT_OK
+
+
+def _export_owners(args, project, plan, scenario) -> int:
+    from desktop_planner.io.team_export import export_owners
+    if not plan.teams:
+        raise BadInput(f"{args.project}: has no teams, so every account has one owner: use --what assignments")
+    views = {t.id: project.load_plan(team=t.name) for t in plan.teams}
+    return export_owners(project.load_plan(all_accounts=True), views, scenario.name, args.out, bom=args.bom)
 
 
 def _need_units(args, plan) -> None:

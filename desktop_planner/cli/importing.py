@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from desktop_planner.cli.common import add_team_argument
+
 # The fields each file's columns can be mapped to (io/territory_import.py REP_FIELDS and ALIGNMENT_FIELDS), named
 # here so that building the parser does not load the importers (pandas) for every command.
 REP_FIELD_NAMES = ("name", "code", "rep_name", "rep_id", "rep_email", "home_lat", "home_lon", "home_zip",
@@ -38,6 +40,7 @@ def add_parser(sub) -> None:
     p.add_argument("--delimiter", choices=(",", ";", "tab", "|"))
     p.add_argument("--remove-missing", action="store_true",
                    help="on a refresh, remove the project's accounts that are not in the file")
+    add_team_argument(p)  # the team whose territories --reps and --alignment describe
 
 
 def run_import(args, bad_input) -> int:
@@ -97,22 +100,54 @@ def _import_into(args, project, imported, created: bool) -> None:
     from desktop_planner.core.account_commands import RefreshAccounts, plan_refresh
     from desktop_planner.core.commands import RecordIssues
     from desktop_planner.core.history import History
+    from desktop_planner.core.team_commands import RescoreAfter
+    from desktop_planner.store.team_rows import read_handovers
 
-    plan = project.load_plan()
-    history = History(plan, project)
     if not created:
+        # Every account, whichever team covers it: the refresh, new scores and the hand-overs they cause are one
+        # step.
+        plan = project.load_plan(all_accounts=True)
         refresh = plan_refresh(plan, imported.columns, args.remove_missing, imported.fields)
-        history.do(RecordIssues(RefreshAccounts(imported.columns, args.remove_missing, source=args.file.name,
-                                                fields=imported.fields), args.file.name, imported.issues))
+        before = len(read_handovers(project.conn))
+        History(plan, project).do(RecordIssues(RescoreAfter(RefreshAccounts(
+            imported.columns, args.remove_missing, source=args.file.name, fields=imported.fields)),
+            args.file.name, imported.issues))
         print(f"{args.project}: {len(refresh.added):,} new accounts (unassigned), {len(refresh.updated):,} "
               f"updated, {refresh.unchanged:,} unchanged")
+        _print_handovers(project, read_handovers(project.conn)[before:])
         if len(refresh.missing):
             what = "removed" if args.remove_missing else "kept (use --remove-missing to remove them)"
             shown = ", ".join(map(str, refresh.missing[:5].tolist()))
             print(f"  {len(refresh.missing):,} accounts are not in the file: {what}; e.g. {shown}")
     else:
         print(f"{args.project}: new project with {imported.accepted:,} accounts")
-    _import_tables(args, project, plan, history)
+    if args.reps is not None or args.alignment is not None:
+        plan = project.load_plan(team=args.team)
+        _import_tables(args, project, plan, History(plan, project))
+
+
+def _print_handovers(project, handovers: list[dict]) -> None:
+    """What the refresh handed over between teams, by pair of teams, with a few account ids each, and where they
+    stand in the receiving team's active scenario: unassigned, or back in the territory that team gave them
+    before (an account that returns, or one the first team's alignment had from before there were teams)."""
+    import numpy as np
+    pairs: dict[tuple, list[str]] = {}
+    for h in handovers:
+        pairs.setdefault((h["from_team"], h["to_team"]), []).append(str(h["external_id"]))
+    for (a, b), ids in sorted(pairs.items(), key=lambda item: -len(item[1])):
+        shown = ", ".join(ids[:5]) + (", …" if len(ids) > 5 else "")
+        print(f"  handed over from {a or 'no team'} to {b or 'no team'}: {len(ids):,} accounts ({shown})")
+        if b is None:
+            continue
+        view = project.load_plan(team=b)
+        rows = np.flatnonzero(np.isin(view.accounts.external_id.astype(str), ids))
+        unassigned = int((view.active.assignment[rows] < 0).sum())
+        if unassigned:
+            print(f"    {unassigned:,} arrive unassigned in {view.active.name!r}: assign them on the map or run "
+                  f"balance --team {b!r}")
+        if len(rows) - unassigned:
+            print(f"    {len(rows) - unassigned:,} go back to the territory {b} gave them before, in "
+                  f"{view.active.name!r}")
 
 
 def _import_without_accounts(args, bad_input) -> int:
@@ -128,7 +163,7 @@ def _import_without_accounts(args, bad_input) -> int:
         raise bad_input(f"{args.project}: no such project (a new project needs an accounts file)")
     try:
         with ProjectFile.open(args.project) as project:
-            plan = project.load_plan()
+            plan = project.load_plan(team=args.team)
             _import_tables(args, project, plan, History(plan, project))
     except (ProjectError, AccountImportError, CommandError) as exc:
         raise bad_input(str(exc)) from None

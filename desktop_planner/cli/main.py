@@ -10,11 +10,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from desktop_planner.cli import balance, demo, export, importing, render, report, settings, summary, units
+from desktop_planner.cli import (balance, demo, export, importing, render, report, scoring, settings, summary, teams,
+                                 units)
 from desktop_planner.cli.common import (EXIT_BAD_INPUT, EXIT_OK, BadInput, Parser, UsageError, clipped, open_project,
                                         pick_scenario, positive_int, size_arg)
 
-COMMANDS = ("demo", "import", "export", "summary", "report", "settings", "balance", "render", "units")
+COMMANDS = ("demo", "import", "export", "summary", "report", "settings", "balance", "render", "units", "teams",
+            "score")
 
 
 def gui_parser() -> argparse.ArgumentParser:
@@ -40,6 +42,9 @@ def command_parser() -> argparse.ArgumentParser:
     render.add_parser(sub, size_arg)
     balance.add_parser(sub, positive_int)
     units.add_parser(sub)
+    teams.add_parser(sub)
+    scoring.add_parser(sub)
+    p.commands = sub.choices  # each command's own parser
     return p
 
 
@@ -47,8 +52,17 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if argv and argv[0] in COMMANDS:
-            args = command_parser().parse_args(argv)
-            return HANDLERS[args.command](args)
+            # Intermixed: `settings PROJECT --team T KEY VALUE` reads KEY and VALUE after an option too.
+            args = command_parser().commands[argv[0]].parse_intermixed_args(argv[1:])
+            args.command = argv[0]
+            try:
+                return HANDLERS[args.command](args)
+            except BrokenPipeError:
+                # The reader stopped early (`| head`): not an error. Python's documented recipe: stdout to
+                # devnull, so that the flush at exit does not raise again.
+                import os
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                return EXIT_OK
         args = gui_parser().parse_args(argv)
         if args.version:  # before anything heavy: numpy, Qt and the rest are never imported for it
             from desktop_planner import installed_version
@@ -69,4 +83,5 @@ HANDLERS = {"demo": demo.run_demo, "summary": summary.run_summary, "export": exp
             "balance": lambda args: balance.run_balance(args, BadInput, open_project, pick_scenario),
             "import": lambda args: importing.run_import(args, BadInput),
             "render": lambda args: render.run_render(args, BadInput),
-            "units": lambda args: units.run_units(args, BadInput, open_project, pick_scenario)}
+            "units": lambda args: units.run_units(args, BadInput, open_project, pick_scenario),
+            "teams": teams.run_teams, "score": scoring.run_score}

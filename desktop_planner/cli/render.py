@@ -17,6 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from desktop_planner.cli.common import add_team_argument
+
 
 # The regions of io.demo.REGIONS, named here so that starting the command line loads no numpy.
 REGION_NAMES = ("northeast", "midwest", "south", "west", "us")
@@ -29,6 +31,7 @@ BOX_LIKE = re.compile(r"^-[\d.]+(,\s*-?[\d.]+)*$")
 def add_parser(sub, size_type) -> None:
     p = sub.add_parser("render", help="draw the map of a scenario to a PNG picture or an A4 PDF page")
     p.add_argument("project", type=Path)
+    add_team_argument(p)
     p.add_argument("--out", type=Path, required=True, metavar="MAP.png|MAP.pdf")
     p.add_argument("--scenario", help="scenario name (default: the active one)")
     p.add_argument("--size", type=size_type, default=(1600, 1000), metavar="WxH",
@@ -90,7 +93,7 @@ def run_render(args, bad_input) -> int:
     try:
         project = ProjectFile.open(args.project, read_only=True)  # a picture changes no byte of the project
         with project:
-            plan = project.load_plan()
+            plan = project.load_plan(team=args.team)
             stored_area = project.project_value(STUDY_AREA_KEY)
     except ProjectError as exc:
         raise bad_input(str(exc)) from None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from desktop_planner.cli.common import EXIT_OK, BadInput, open_project, pick_scenario
+from desktop_planner.cli.common import add_team_argument, EXIT_OK, BadInput, open_project, pick_scenario
 
 FORMATS = (".html", ".htm", ".pdf")
 
@@ -18,6 +18,7 @@ def add_parser(sub) -> None:
     p = sub.add_parser("report", help="write the change report of a scenario against its baseline, for the reps: "
                        "HTML (one file with the maps) or PDF (a page per territory)")
     p.add_argument("project", type=Path)
+    add_team_argument(p)
     p.add_argument("--out", type=Path, required=True, metavar="REPORT.pdf|REPORT.html")
     p.add_argument("--scenario", help="the scenario reported (default: the active one)")
     p.add_argument("--baseline", help="the scenario compared against (default: the one the scenario was made "
@@ -27,10 +28,12 @@ def add_parser(sub) -> None:
 def run_report(args) -> int:
     if args.out.suffix.lower() not in FORMATS:
         raise BadInput(f"{args.out}: unsupported report type {args.out.suffix or '(none)'!r}; use .pdf or .html")
-    project, plan = open_project(args.project, read_only=True)  # a report changes no byte of the project
+    project, plan = open_project(args.project, read_only=True, team=args.team)  # a report changes no byte of the project
     with project:
         scenario = pick_scenario(plan, args.scenario)
         baseline = pick_scenario(plan, args.baseline) if args.baseline else _made_from(plan, scenario)
+        from desktop_planner.store.team_rows import team_handovers
+        handovers = team_handovers(project.conn, plan, baseline)
     if baseline.id == scenario.id:
         raise BadInput(f"a change report compares two scenarios: --baseline names {scenario.name!r}, the scenario "
                        "reported")
@@ -46,7 +49,7 @@ def run_report(args) -> int:
     ensure_app()
     changes = territory_changes(plan, baseline, scenario, MeasureEngine(plan))
     try:
-        write_report(args.out, plan, baseline, scenario, changes, render_maps(plan, scenario, changes))
+        write_report(args.out, plan, baseline, scenario, changes, render_maps(plan, scenario, changes), handovers)
     except ExportError as exc:
         raise BadInput(str(exc)) from None
     moved = disruption(plan, baseline, scenario).accounts_moved  # the report's own headline figure

@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from desktop_planner.cli.common import EXIT_OK, open_project, pick_scenario
+from desktop_planner.cli.common import add_team_argument, EXIT_OK, open_project, pick_scenario
 
 
 def add_parser(sub) -> None:
     summary = sub.add_parser("summary", help="print every territory's measures and the plan's balance")
     summary.add_argument("project", type=Path)
+    add_team_argument(summary)
     summary.add_argument("--scenario", help="scenario name (default: the active one)")
     summary.add_argument("--by", choices=("territory", "region", "rep"), default="territory",
                          help="one line per territory (default), or per region or rep with its totals and the "
@@ -21,13 +22,15 @@ def add_parser(sub) -> None:
 
 def run_summary(args) -> int:
     from desktop_planner.core.summary import rollup_summary, scenario_summary
-    project, plan = open_project(args.project, read_only=True)
+    project, plan = open_project(args.project, read_only=True, team=args.team)
     with project:
         scenario = pick_scenario(plan, args.scenario)
         if args.by == "territory":
             summary = scenario_summary(plan, scenario, contiguity=project.contiguity_checker(plan))
         else:
             summary = rollup_summary(plan, scenario, by=args.by)
+    if plan.team is not None:  # which team's territories these are: the key is absent without teams
+        summary["team"] = plan.team.name
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
     elif args.by == "territory":
@@ -42,7 +45,8 @@ def format_rollup_table(summary: dict) -> str:
     by, tolerance = summary["by"], summary["plan"]["tolerance"]
     head = (f"{by:<24} {'terrs':>5} {'accts':>7} {'potential':>14} {'workload h':>11} {'dev wl':>7} "
             f"{'largest':>8}")
-    lines = [f"{summary['project']} — scenario {summary['scenario']}, by {by}", head, "-" * len(head)]
+    lines = [f"{summary['project']} — scenario {summary['scenario']}{_team(summary)}, by {by}", head,
+             "-" * len(head)]
     for g in summary["groups"]:
         dev, largest = g["deviation"]["workload_hours"], g["largest_territory_deviation"]["workload_hours"]
         flag = "" if abs(largest) <= tolerance + 1e-12 else " *"
@@ -58,7 +62,7 @@ def format_summary_table(summary: dict) -> str:
     """A readable table for a terminal: one line per territory, then the plan's balance figures."""
     head = (f"{'territory':<24} {'rep':<20} {'accts':>6} {'potential':>13} {'service h':>10} {'travel h':>9} "
             f"{'workload h':>10} {'util':>5} {'dev wl':>7} {'contig':>6}")
-    lines = [f"{summary['project']} — scenario {summary['scenario']}", head, "-" * len(head)]
+    lines = [f"{summary['project']} — scenario {summary['scenario']}{_team(summary)}", head, "-" * len(head)]
     for t in summary["territories"]:
         dev = t["deviation"]["workload_hours"]
         util = t.get("utilisation")  # workload / capacity; blank without a capacity
@@ -82,3 +86,7 @@ def format_summary_table(summary: dict) -> str:
     elif p.get("reps_needed") is not None:
         lines.append(f"headcount       work for {p['reps_needed']:.1f} reps at capacity; you have {p['headcount']}")
     return "\n".join(lines)
+
+
+def _team(summary: dict) -> str:
+    return f" — team {summary['team']}" if summary.get("team") else ""

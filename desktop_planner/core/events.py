@@ -44,6 +44,11 @@ class SettingsChanged:
 
 
 @dataclass(frozen=True)
+class TeamsChanged:
+    """The teams or their rules changed: which accounts each team covers may have changed."""
+
+
+@dataclass(frozen=True)
 class UnitLayerChanged:
     """The active geography unit layer was set, replaced or removed (core.units)."""
 
@@ -80,5 +85,5 @@ class AccountsChanged:
 
 
 Event = (AssignmentChanged | LocksChanged | TerritoriesChanged | ScenarioSwitched | ScenariosChanged
-         | UnitLayerChanged | UnitsChanged
+         | UnitLayerChanged | UnitsChanged | TeamsChanged
          | SettingsChanged | AccountsChanged)

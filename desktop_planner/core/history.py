@@ -107,6 +107,12 @@ class History:
         self._notify()
         return True
 
+    def forget_redo(self) -> None:
+        """Drop the redo steps: a change made elsewhere (another history of the same file) came after them."""
+        if self._redo:
+            self._redo.clear()
+            self._notify()
+
     def clear(self) -> None:
         """Forget the steps (after switching project); nothing in the plan changes."""
         self._undo.clear()

@@ -15,7 +15,6 @@ run over the same rows in the same order as a full computation: the figures are 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -28,45 +27,14 @@ from desktop_planner.core.events import (AccountsChanged, AssignmentChanged, Eve
 from desktop_planner.core.geometry_stats import TerritoryGeometry, territory_geometry
 from desktop_planner.core.geo import great_circle_km, lonlat_to_unit_xyz
 from desktop_planner.core.measures_preview import Base, DistanceTail, Pending, read_only
-from desktop_planner.core.model import Accounts, Plan, Scenario, Territory, territory_index
-from desktop_planner.core.settings import Settings
+from desktop_planner.core.model import Plan, Scenario, Territory, territory_index
+from desktop_planner.core.visit_figures import effective_visits_and_minutes
 from desktop_planner.core.travel import (land_mass, visit_is_flight, visit_nights, visit_travel_hours,
                                          visit_travel_km)
 
 BHH_CONSTANT = 0.7124
 MEASURES = ("accounts", "potential", "service_hours", "travel_km", "travel_hours", "workload_hours")
 DEVIATION_MEASURES = ("accounts", "potential", "service_hours", "travel_hours", "workload_hours")
-
-
-def effective_visits_and_minutes(accounts: Accounts, settings: Settings) -> tuple[np.ndarray, np.ndarray]:
-    """Per account visits a year and minutes a visit: the account's own figure, else its segment's default,
-    else the project default."""
-    seg_visits = _per_segment(accounts.segment, settings.segment_visits_per_year)
-    seg_minutes = _per_segment(accounts.segment, settings.segment_visit_minutes)
-    visits = np.where(np.isnan(accounts.visits_per_year),
-                      np.where(np.isnan(seg_visits), settings.default_visits_per_year, seg_visits),
-                      accounts.visits_per_year)
-    minutes = np.where(np.isnan(accounts.visit_minutes),
-                       np.where(np.isnan(seg_minutes), settings.default_visit_minutes, seg_minutes),
-                       accounts.visit_minutes)
-    return visits, minutes
-
-
-def segment_key(segment: str) -> str:
-    """A segment's name as settings look it up: case, spaces and punctuation ignored ('Mid-Market', 'mid market'
-    and 'MidMarket' are 'Mid-market'). A CRM's picklist and the settings seldom spell a segment alike, and a miss
-    silently gives its accounts the project's default visits instead of the segment's."""
-    return re.sub(r"[\W_]+", "", str(segment).casefold())
-
-
-def _per_segment(segments: np.ndarray, defaults: dict[str, float]) -> np.ndarray:
-    """The segment's default per account, NaN where the segment has none: its own spelling first, else
-    segment_key's. Resolved once per distinct segment, then looked up per account at dictionary speed."""
-    nan = float("nan")
-    by_key = {segment_key(name): value for name, value in reversed(defaults.items())}  # the first spelling wins
-    resolved = {s: defaults.get(s, by_key.get(segment_key(s), nan)) for s in set(segments.tolist()) if s is not None}
-    get = resolved.get
-    return np.fromiter((get(s, nan) for s in segments), dtype=np.float64, count=len(segments))
 
 
 def capacity_shares(capacities: np.ndarray, stand_in: float | None = None) -> np.ndarray | None:

@@ -71,8 +71,12 @@ class Accounts:
     attrs = _lazy_column("attrs")
 
     def __init__(self, ids, external_id, name, lon, lat, potential, visits_per_year, visit_minutes, segment,
-                 industry, postcode, attrs=None) -> None:
+                 industry, postcode, attrs=None, score=None, tier=None) -> None:
         n = len(ids)
+        # The account's score (0..100, NaN: none) and tier (None: none), from the project's score definition
+        # (core.scoring). Not imported columns: they are derived, so a refresh recomputes rather than updates them.
+        self.score = np.full(n, np.nan) if score is None else np.asarray(score, dtype=np.float64)
+        self.tier = np.full(n, None, dtype=object) if tier is None else np.asarray(tier, dtype=object)
         self.ids, self.external_id, self.segment = ids, external_id, segment
         self.lon, self.lat, self.potential = lon, lat, potential
         self.visits_per_year, self.visit_minutes = visits_per_year, visit_minutes
@@ -120,6 +124,17 @@ class Accounts:
             postcode=obj("postcode"),
             attrs=obj("attrs"),
         )
+
+    def subset(self, rows: np.ndarray) -> "Accounts":
+        """The accounts at `rows` (ascending), as a table of their own: a team's accounts. Text columns not read
+        yet stay unread until the subset needs them."""
+        rows = np.asarray(rows, dtype=np.int64)
+        lazy = {name: (lambda name=name: getattr(self, name)[rows]) if callable(self._lazy[name])
+                else self._lazy[name][rows] for name in LAZY_COLUMNS}
+        return Accounts(ids=self.ids[rows], external_id=self.external_id[rows], lon=self.lon[rows],
+                        lat=self.lat[rows], potential=self.potential[rows],
+                        visits_per_year=self.visits_per_year[rows], visit_minutes=self.visit_minutes[rows],
+                        segment=self.segment[rows], score=self.score[rows], tier=self.tier[rows], **lazy)
 
     def index_of_id(self, account_id: int) -> int:
         """Row index of a project-file account id (KeyError if unknown)."""
@@ -234,6 +249,22 @@ class Plan:
         # The active geography unit layer (core.units.UnitState), or None: then the plan is exactly as without
         # units. It only adds meaning; what accounts follow is still each scenario's assignment.
         self.units = None
+        # Teams (core.teams.Team, in display order; empty: one team, as before teams existed). A plan loaded from
+        # a project with teams is one team's view: the accounts that team covers, its scenarios and settings.
+        # team_id: the team whose scenarios the plan holds (0: no teams). all_accounts: the plan holds every
+        # account rather than the team's (the view imports and scoring work on; never measured or drawn).
+        self.teams: tuple = ()
+        self.team_id = 0
+        self.all_accounts = False
+        self.scoring = None  # the score definition (core.scoring.ScoreDefinition) or None
+        # The highest team id the project ever gave, removed teams included: a new team gets a higher one, so that
+        # it never takes over the alignment a removed team left for an undo.
+        self.team_ids_used = 0
+
+    @property
+    def team(self):
+        """The team this plan shows (core.teams.Team), or None."""
+        return next((t for t in self.teams if t.id == self.team_id), None)
 
     @property
     def active(self) -> Scenario:

@@ -23,6 +23,10 @@ class Settings:
     default_visit_minutes: float = 45.0
     segment_visits_per_year: dict[str, float] = field(default_factory=_default_segment_visits)
     segment_visit_minutes: dict[str, float] = field(default_factory=_default_segment_minutes)
+    # Visits by score tier (core.scoring): before the segment's, after the account's own figure. Empty: tiers set
+    # no visits.
+    tier_visits_per_year: dict[str, float] = field(default_factory=dict)
+    tier_visit_minutes: dict[str, float] = field(default_factory=dict)
     stops_per_day: float = 5.0
     circuity: float = 1.3
     speed_kmh: float = 60.0
@@ -57,7 +61,7 @@ class Settings:
         if self.balance_measure not in BALANCE_MEASURES:
             raise ValueError(f"setting balance_measure must be one of {', '.join(BALANCE_MEASURES)}, "
                              f"got {self.balance_measure!r}")
-        for name in ("segment_visits_per_year", "segment_visit_minutes"):
+        for name in ("segment_visits_per_year", "segment_visit_minutes", "tier_visits_per_year", "tier_visit_minutes"):
             for seg, value in getattr(self, name).items():
                 if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
                     raise ValueError(f"setting {name}[{seg!r}] must be a non-negative number, got {value!r}")

@@ -88,6 +88,13 @@ def export_assignments(plan: Plan, scenario: Scenario, path: str | Path, baselin
         after = assignment_names(scenario)
         header.append("moved_from")
         columns.append(["" if b == n else (b or "(unassigned)") for b, n in zip(before.tolist(), after.tolist())])
+    if plan.team is not None:  # the CRM loads one team's territories at a time: say whose they are
+        header.append("team")
+        columns.append([plan.team.name] * len(a))
+    if plan.scoring is not None:
+        header += ["score", "tier"]
+        columns += [[None if v != v else round(float(v), 1) for v in a.score.tolist()],
+                    [t or "" for t in a.tier.tolist()]]
     return write_csv(path, header, zip(*columns), bom=bom)
 
 

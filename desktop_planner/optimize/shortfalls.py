@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from desktop_planner.core.geo import great_circle_km, lonlat_to_unit_xyz
-from desktop_planner.core.measures import Measures, effective_visits_and_minutes
+from desktop_planner.core.measures import Measures
+from desktop_planner.core.visit_figures import effective_visits_and_minutes
 from desktop_planner.core.model import Plan, Scenario, territory_index
 from desktop_planner.core.travel import visit_travel_hours
 

@@ -71,9 +71,21 @@ def write_accounts_change(conn: sqlite3.Connection, plan: Plan, effect: Accounts
             zip([sid] * len(added_rows), after.ids[added_rows].tolist(),
                 [None if t == UNASSIGNED else t for t in territory.tolist()],
                 scenario.locked[added_rows].astype(int).tolist()))
+    _write_scores(conn, before, after, common_before, common_after, added_rows)
     removed_rows = np.searchsorted(before.ids, removed) if np.all(np.diff(before.ids) > 0) \
         else np.array([before.index_of_id(i) for i in removed.tolist()], dtype=np.int64)
     log([int(i) for i in after.ids[added_rows].tolist()] + [int(i) for i in after.ids[updated_rows].tolist()]
         + [int(i) for i in removed.tolist()],
         after.external_id[added_rows].tolist() + after.external_id[updated_rows].tolist()
         + before.external_id[removed_rows.astype(np.int64)].tolist())
+
+
+def _write_scores(conn: sqlite3.Connection, before: Accounts, after: Accounts, common_before: np.ndarray,
+                  common_after: np.ndarray, added_rows: np.ndarray) -> None:
+    """Score and tier (derived, so not among the refreshed columns) where they differ or the account is new."""
+    a, b = before.score[common_before], after.score[common_after]
+    differs = ~((a == b) | (np.isnan(a) & np.isnan(b))) | (before.tier[common_before] != after.tier[common_after])
+    rows = np.concatenate([common_after[differs], added_rows]).astype(np.int64)
+    score = np.where(np.isnan(after.score[rows]), None, after.score[rows].astype(object))
+    conn.executemany("UPDATE accounts SET score = ?, tier = ? WHERE id = ?",
+                     zip(score.tolist(), after.tier[rows].tolist(), after.ids[rows].tolist()))

@@ -18,7 +18,10 @@ from desktop_planner.core.commands import (AssignmentEffect, Effect, ExceptionEf
                                            SettingsEffect, TerritoryEffect, UnitAssignmentEffect, UnitLayerEffect)
 from desktop_planner.core.model import UNASSIGNED, Plan, Scenario, Territory
 from desktop_planner.core.scenario_commands import ScenarioEffect
+from desktop_planner.core.team_commands import HandoverEffect, ScoringEffect, TeamsEffect
 from desktop_planner.store.account_rows import FileOutOfStep, expect, write_accounts_change
+from desktop_planner.store.team_rows import (add_to_other_teams, delete_from_other_teams, rename_in_other_teams,
+                                             write_handovers, write_scoring, write_teams)
 
 TERRITORY_COLUMNS = ("id", "scenario_id", "name", "color", "rep_name", "home_lon", "home_lat", "capacity_hours",
                      "region", "locked", "code", "rep_id", "rep_email")
@@ -85,9 +88,21 @@ class ChangeWriter:
             elif isinstance(effect, ScenarioEffect):
                 self._scenario(effect)
             elif isinstance(effect, SettingsEffect):
-                self.conn.execute("INSERT OR REPLACE INTO project (key, value) VALUES ('settings', ?)",
-                                  (effect.after.to_json(),))
+                if self.plan.team_id:  # each team has its own settings
+                    expect_rows(self.conn.execute("UPDATE teams SET settings = ? WHERE id = ?",
+                                                  (effect.after.to_json(), self.plan.team_id)), 1, "team settings")
+                else:
+                    self.conn.execute("INSERT OR REPLACE INTO project (key, value) VALUES ('settings', ?)",
+                                      (effect.after.to_json(),))
                 self._log([(None, None, None, None, None, self._what("settings"))])
+            elif isinstance(effect, TeamsEffect):
+                write_teams(self.conn, effect.before, effect.after, self.at, self.step)
+                self._log([(None, None, None, None, None, self._what("teams"))])
+            elif isinstance(effect, ScoringEffect):
+                write_scoring(self.conn, effect.after)
+                self._log([(None, None, None, None, None, self._what("scoring"))])
+            elif isinstance(effect, HandoverEffect):
+                write_handovers(self.conn, effect.handovers, self.at, self.step)
             elif isinstance(effect, IssuesEffect):
                 record_issues(self.conn, effect.source, effect.issues, self.at)
             elif isinstance(effect, UnitLayerEffect):
@@ -145,9 +160,15 @@ class ChangeWriter:
                     self._what("territory"))])
 
     def _scenario(self, e: ScenarioEffect) -> None:
+        """A scenario added, deleted or renamed in this view; the other teams' rows of it follow."""
+        team = self.plan.team_id
         if e.before is None:
             write_scenario(self.conn, self.plan, e.after, self.at)
+            base = self.plan.scenarios.get(e.after.based_on) if e.after.based_on is not None else None
+            add_to_other_teams(self.conn, team, e.after.name, base.name if base else None,
+                               e.after.created_at or self.at, e.after.notes)
         elif e.after is None:
+            delete_from_other_teams(self.conn, team, e.before.name, self.step)
             cursor = self.conn.execute("DELETE FROM scenarios WHERE id = ?", (e.before.id,))
             expect_rows(cursor, 1, f"scenario {e.before.name!r}")
             self.conn.execute("DELETE FROM territories WHERE scenario_id = ?", (e.before.id,))
@@ -157,6 +178,7 @@ class ChangeWriter:
             cursor = self.conn.execute("UPDATE scenarios SET name = ?, notes = ? WHERE id = ?",
                                        (e.after.name, e.after.notes, e.after.id))
             expect_rows(cursor, 1, f"scenario {e.before.name!r}")
+            rename_in_other_teams(self.conn, team, e.before.name, e.after.name, e.after.notes)
         self._log([((e.after or e.before).id, None, None, None, None, self._what("scenario"))])
 
 
@@ -238,8 +260,9 @@ def territory_row(scenario_id: int, t: Territory) -> tuple:
 
 def write_scenario(conn: sqlite3.Connection, plan: Plan, scenario: Scenario, created_at: str | None = None) -> None:
     """A whole scenario: plain INSERTs, so ids already in the file are an error rather than overwritten."""
-    conn.execute("INSERT INTO scenarios (id, name, created_at, based_on, notes) VALUES (?, ?, ?, ?, ?)",
-                 (scenario.id, scenario.name, scenario.created_at or created_at, scenario.based_on, scenario.notes))
+    conn.execute("INSERT INTO scenarios (id, name, created_at, based_on, notes, team_id) VALUES (?, ?, ?, ?, ?, ?)",
+                 (scenario.id, scenario.name, scenario.created_at or created_at, scenario.based_on, scenario.notes,
+                  plan.team_id))
     conn.executemany(f"INSERT INTO territories ({', '.join(TERRITORY_COLUMNS)}) "
                      f"VALUES ({', '.join('?' * len(TERRITORY_COLUMNS))})",
                      [territory_row(scenario.id, t) for t in scenario.territories.values()])

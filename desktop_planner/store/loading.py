@@ -12,7 +12,9 @@ import numpy as np
 from desktop_planner.core.model import LAZY_COLUMNS, UNASSIGNED, Accounts, Plan, Scenario, Territory
 from desktop_planner.core.settings import Settings
 from desktop_planner.store.opening import read_only_uri, remove_new_sidecars, sidecars_of
-from desktop_planner.store.schema import CRM_TERRITORY_COLUMNS
+from desktop_planner.core.teams import NO_TEAM, team_coverage
+from desktop_planner.store.schema import CRM_TERRITORY_COLUMNS, SCORE_COLUMNS
+from desktop_planner.store.team_rows import read_scoring, read_teams, team_ids_used
 
 DENSE_NUMBERS = ("lon", "lat", "potential")
 SPARSE_NUMBERS = ("visits_per_year", "visit_minutes")  # mostly NULL: the segment default applies
@@ -85,9 +87,25 @@ def _column_arrays(conn: sqlite3.Connection, path: Path | None) -> dict[str, np.
     return columns
 
 
+def _score_columns(conn: sqlite3.Connection, ids: np.ndarray) -> dict[str, np.ndarray]:
+    """Each account's score and tier (schema version 5; none in an older file opened read-only)."""
+    have = {r[1] for r in conn.execute("PRAGMA table_info(accounts)")}
+    if not all(c in have for c, _ in SCORE_COLUMNS) or not len(ids):
+        return {}
+    rows = conn.execute("SELECT id, score, tier FROM accounts WHERE score IS NOT NULL OR tier IS NOT NULL").fetchall()
+    if not rows:
+        return {}
+    score, tier = np.full(len(ids), np.nan), np.full(len(ids), None, dtype=object)
+    at = np.searchsorted(ids, np.array([r[0] for r in rows], dtype=np.int64))
+    score[at] = np.array([np.nan if r[1] is None else r[1] for r in rows], dtype=np.float64)
+    tier[at] = [r[2] for r in rows]
+    return {"score": score, "tier": tier}
+
+
 def load_accounts(conn: sqlite3.Connection, path: Path | None = None) -> Accounts:
     """All accounts; with the file's path, the rarely used text columns are read on first use."""
     c = _column_arrays(conn, path)
+    c.update(_score_columns(conn, c["ids"]))
     bad = ~(np.isfinite(c["lon"]) & np.isfinite(c["lat"]) & (np.abs(c["lon"]) <= 180) & (np.abs(c["lat"]) <= 90))
     if bad.any():
         first = int(c["ids"][np.flatnonzero(bad)[0]])
@@ -128,23 +146,61 @@ def load_scenario(conn: sqlite3.Connection, scenario_row: tuple, account_ids: np
                     created_at=created_at, based_on=based_on, notes=notes)
 
 
-def load_plan(conn: sqlite3.Connection, path: Path | None = None) -> Plan:
+class UnknownTeam(ValueError):
+    """A team name the project does not have."""
+
+
+def pick_team(teams, name: str | None):
+    """The team named `name` (case ignored), the first team without a name, None when there are no teams."""
+    if not teams:
+        if name is not None:
+            raise UnknownTeam(f"the project has no teams, so there is no team {name!r}")
+        return None
+    if name is None:
+        return teams[0]
+    for team in teams:
+        if team.name.casefold() == name.strip().casefold():
+            return team
+    raise UnknownTeam(f"no team named {name!r} (the project has: {', '.join(t.name for t in teams)})")
+
+
+def load_plan(conn: sqlite3.Connection, path: Path | None = None, team: str | None = None,
+              all_accounts: bool = False) -> Plan:
+    """The project as one team's view (see core.model.Plan.teams): `team` by name, the first team by default.
+    `all_accounts`: every account rather than the team's (for imports and scoring, never to be measured)."""
     values = dict(conn.execute("SELECT key, value FROM project").fetchall())
     accounts = load_accounts(conn, path)
+    teams = read_teams(conn)
+    scoring = read_scoring(conn)
+    shown = pick_team(teams, team)
+    if shown is not None and not all_accounts:
+        accounts = accounts.subset(np.flatnonzero(team_coverage(accounts, teams).covered[shown.id]))
+    team_id = shown.id if shown is not None else NO_TEAM
     scenarios = {}
     crm_columns = _crm_columns(conn)
-    for row in conn.execute("SELECT id, name, created_at, based_on, notes FROM scenarios ORDER BY id").fetchall():
+    has_teams = "team_id" in {r[1] for r in conn.execute("PRAGMA table_info(scenarios)")}
+    rows = conn.execute("SELECT id, name, created_at, based_on, notes FROM scenarios "
+                        + ("WHERE team_id = ? ORDER BY id" if has_teams else "ORDER BY id"),
+                        (team_id,) if has_teams else ()).fetchall()
+    for row in rows:
         scenarios[row[0]] = load_scenario(conn, row, accounts.ids, crm_columns)
     if not scenarios:
-        raise ValueError("the project has no scenario")
+        raise ValueError("the project has no scenario" + (f" for team {shown.name!r}" if shown else ""))
     try:
         active = int(values.get("active_scenario") or 0)
     except ValueError:
         active = 0
+    if active not in scenarios and has_teams:
+        # The active scenario is kept as one team's row: the same scenario in this team is the row of its name.
+        name = conn.execute("SELECT name FROM scenarios WHERE id = ?", (active,)).fetchone()
+        active = next((sid for sid, s in scenarios.items() if name and s.name == name[0]), active)
     if active not in scenarios:
         active = next(iter(scenarios))
-    plan = Plan(accounts, scenarios, active, Settings.from_json(values.get("settings")),
-                name=values.get("name") or "Untitled")
+    settings = Settings.from_json(shown.settings_json if shown is not None and shown.settings_json
+                                  else values.get("settings"))
+    plan = Plan(accounts, scenarios, active, settings, name=values.get("name") or "Untitled")
+    plan.teams, plan.team_id, plan.scoring, plan.all_accounts = teams, team_id, scoring, all_accounts
+    plan.team_ids_used = team_ids_used(conn)
     plan.units = load_units(conn, plan)
     return plan
 

@@ -26,7 +26,7 @@ from desktop_planner.store.change_writer import (ChangeWriter, FileOutOfStep, re
                                                 write_unit_layer)
 from desktop_planner.store.derived_cache import cached_graph_edges, store_entry
 from desktop_planner.store.instance_lock import InstanceLock, held_here
-from desktop_planner.store.loading import load_plan
+from desktop_planner.store.loading import UnknownTeam, load_plan
 from desktop_planner.store.opening import (ProjectError, check_project_file, connect, connect_read_only, create_schema,
                                            damaged, migrate, remove_new_sidecars, replace_atomically, sidecars_of)
 from desktop_planner.store.schema import ID_TABLES, SCHEMA_VERSION
@@ -205,13 +205,17 @@ class ProjectFile:
         self.close()
 
     # -- reading -------------------------------------------------------------------------------------------
-    def load_plan(self) -> Plan:
-        """The whole plan, read in one read transaction; the writes that follow are checked against it."""
+    def load_plan(self, team: str | None = None, all_accounts: bool = False) -> Plan:
+        """The whole plan, read in one read transaction; the writes that follow are checked against it. With
+        teams, one team's view (store.loading.load_plan); an unknown team is a ProjectError naming the teams."""
         try:
             self.conn.execute("BEGIN")
             try:
                 self._seen = self._state()
-                plan = load_plan(self.conn, self.path)
+                try:
+                    plan = load_plan(self.conn, self.path, team=team, all_accounts=all_accounts)
+                except UnknownTeam as exc:
+                    raise ProjectError(f"{self.path}: {exc}") from None
                 plan.id_floor.update(self.high_water())
             finally:
                 self.conn.execute("COMMIT")
@@ -358,10 +362,11 @@ def _write_plan(conn: sqlite3.Connection, plan: Plan) -> None:
         ("active_scenario", str(plan.active_scenario_id)), ("settings", plan.settings.to_json())])
     conn.executemany(
         "INSERT INTO accounts (id, external_id, name, lon, lat, potential, visits_per_year, visit_minutes, segment,"
-        " industry, postcode, attrs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " industry, postcode, attrs, score, tier) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         zip(a.ids.tolist(), a.external_id.tolist(), a.name.tolist(), a.lon.tolist(), a.lat.tolist(),
             a.potential.tolist(), _nan_to_none(a.visits_per_year), _nan_to_none(a.visit_minutes),
-            a.segment.tolist(), a.industry.tolist(), a.postcode.tolist(), a.attrs.tolist()))
+            a.segment.tolist(), a.industry.tolist(), a.postcode.tolist(), a.attrs.tolist(), _nan_to_none(a.score),
+            a.tier.tolist()))
     for scenario in plan.scenarios.values():
         write_scenario(conn, plan, scenario, now_iso())
     if getattr(plan, "units", None) is not None:

@@ -6,6 +6,9 @@ Version 3: geography units (at most one active layer): the layer, its units with
 account, each scenario's unit territories, and the accounts that are exceptions (they keep their own territory
 when their unit moves). A file without a layer has these tables empty and behaves as version 2 did.
 Version 4: the CRM's keys on territories: the territory code and the rep's user id and e-mail address.
+Version 5: teams. A scenario holds one alignment per team: a scenario row per (name, team), so every figure,
+command and audit row that is keyed by scenario id works per team unchanged. team_id 0 is "no teams defined".
+Also each account's score and tier, and the hand-overs of accounts between teams.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Callable
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 APPLICATION_ID = 0x54504C4E  # "TPLN" in the SQLite header: lets `file` and other tools recognise a project
 
 SCHEMA_V1 = """
@@ -166,7 +169,47 @@ def _v4(script: str) -> str:
 
 
 SCHEMA_V4 = _v4(SCHEMA_V3)
-SCHEMA = SCHEMA_V4  # what a new file gets
+
+# Version 5. Scenario names are unique per team: the rows of one name form the scenario the user sees, one row
+# per team (the views of store.team_views). Rows of a removed team keep a negative team_id, so that undoing the
+# removal brings them back as they were.
+TEAM_TABLES = """
+CREATE TABLE IF NOT EXISTS teams (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT UNIQUE NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'exclusive',
+    rule TEXT NOT NULL DEFAULT '',
+    include_ids TEXT,
+    exclude_ids TEXT,
+    settings TEXT,
+    position INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT
+);
+CREATE TABLE IF NOT EXISTS handovers (
+    id INTEGER PRIMARY KEY,
+    at TEXT,
+    step INTEGER,
+    account_id INTEGER,
+    external_id TEXT,
+    from_team TEXT,
+    to_team TEXT,
+    reason TEXT
+);
+"""
+SCORE_COLUMNS = (("score", "REAL"), ("tier", "TEXT"))
+
+
+def _v5(script: str) -> str:
+    script = script.replace("    name TEXT UNIQUE NOT NULL,\n    created_at TEXT,\n    based_on INTEGER,\n    notes TEXT\n);",
+                            "    name TEXT NOT NULL,\n    created_at TEXT,\n    based_on INTEGER,\n    notes TEXT,\n"
+                            "    team_id INTEGER NOT NULL DEFAULT 0,\n    UNIQUE (name, team_id)\n);")
+    script = script.replace("    postcode TEXT,\n    attrs TEXT\n);", "    postcode TEXT,\n    attrs TEXT,\n"
+                            + ",\n".join(f"    {c} {kind}" for c, kind in SCORE_COLUMNS) + "\n);")
+    return script + TEAM_TABLES
+
+
+SCHEMA_V5 = _v5(SCHEMA_V4)
+SCHEMA = SCHEMA_V5  # what a new file gets
 
 # Figures derived from the accounts that are slow to compute (the Delaunay graph of a million accounts takes
 # seconds). Each entry carries a fingerprint of the data it was derived from and is ignored when that differs,
@@ -264,4 +307,31 @@ def _v3_to_v4(conn: sqlite3.Connection) -> None:
             conn.execute(f"ALTER TABLE territories ADD COLUMN {column} TEXT")
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
+def _v4_to_v5(conn: sqlite3.Connection) -> None:
+    """Scenario names unique per team (SQLite cannot change a constraint in place: the table is rebuilt, its
+    AUTOINCREMENT mark kept), the score and tier of each account, the team tables."""
+    top = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'scenarios'").fetchone()
+    old_columns = [r[1] for r in conn.execute("PRAGMA table_info(scenarios)")]
+    conn.execute(_table_ddl(SCHEMA_V5, "scenarios").replace("CREATE TABLE scenarios (", "CREATE TABLE scenarios_v5 ("))
+    new_columns = {r[1] for r in conn.execute("PRAGMA table_info(scenarios_v5)")}
+    quoted = ['"' + name.replace('"', '""') + '"' for name in old_columns]
+    for name, quoted_name in zip(old_columns, quoted):
+        if name not in new_columns:  # a column a user added stays
+            conn.execute(f"ALTER TABLE scenarios_v5 ADD COLUMN {quoted_name}")
+    names = ", ".join(quoted)
+    conn.execute(f"INSERT INTO scenarios_v5 ({names}) SELECT {names} FROM scenarios")
+    conn.execute("DROP TABLE scenarios")
+    conn.execute("ALTER TABLE scenarios_v5 RENAME TO scenarios")
+    raise_high_water(conn, "scenarios", max(top[0] if top else 0,
+                                            conn.execute("SELECT IFNULL(MAX(id), 0) FROM scenarios").fetchone()[0]))
+    have = {r[1] for r in conn.execute("PRAGMA table_info(accounts)")}
+    for column, kind in SCORE_COLUMNS:
+        if column not in have:
+            conn.execute(f"ALTER TABLE accounts ADD COLUMN {column} {kind}")
+    for statement in TEAM_TABLES.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4,
+                                                               4: _v4_to_v5}

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from desktop_planner.cli import main
-from desktop_planner.core.measures import effective_visits_and_minutes
+from desktop_planner.core.visit_figures import effective_visits_and_minutes
 from desktop_planner.store.project import ProjectFile
 from tests.conftest import make_plan
 

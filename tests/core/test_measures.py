@@ -9,8 +9,9 @@ from desktop_planner.core.commands import EditTerritory, Reassign
 from desktop_planner.core.geo import EARTH_RADIUS_KM
 from desktop_planner.core.history import History
 from desktop_planner.core.geometry_stats import territory_geometry
-from desktop_planner.core.measures import (BHH_CONSTANT, MeasureEngine, capacity_shares, effective_visits_and_minutes,
-                                           headcount_gap_text, weighted_quantile)
+from desktop_planner.core.measures import (BHH_CONSTANT, MeasureEngine, capacity_shares, headcount_gap_text,
+                                           weighted_quantile)
+from desktop_planner.core.visit_figures import effective_visits_and_minutes
 from desktop_planner.core.model import UNASSIGNED, Accounts, Plan, Scenario, Territory
 from desktop_planner.core.settings import Settings
 from desktop_planner.core.travel import visit_travel_hours, visit_travel_km
@@ -42,6 +43,15 @@ def test_visits_fall_back_to_segment_then_project_default():
     plan.accounts.segment[4] = "Unknown segment"
     visits, _ = effective_visits_and_minutes(plan.accounts, plan.settings)
     assert visits[4] == plan.settings.default_visits_per_year
+
+
+def test_a_score_tier_s_visits_come_before_the_segment_s_and_after_the_account_s_own():
+    plan = tiny_plan(tier_visits_per_year={"A": 24.0}, tier_visit_minutes={"A": 90.0})
+    plan.accounts.tier[:] = ["A", "A", None, None, "A", "B"]
+    plan.accounts.visits_per_year[0] = np.nan
+    visits, minutes = effective_visits_and_minutes(plan.accounts, plan.settings)
+    assert visits.tolist() == [24, 10, 10, 4, 24, 1]  # own figure > tier A > segment SMB's 6 > default
+    assert minutes.tolist() == [60, 60, 60, 30, 30, 60]  # every account has its own minutes
 
 
 def test_measures_match_hand_computation():

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from desktop_planner.core.measures import effective_visits_and_minutes
+from desktop_planner.core.visit_figures import effective_visits_and_minutes
 from desktop_planner.io.account_import import read_accounts
 from desktop_planner.io.mapping import guess_mapping
 from desktop_planner.io.project_import import plan_from_import

@@ -162,7 +162,7 @@ def moved_share(assignment: np.ndarray, baseline: np.ndarray) -> float:
 
 # -- the project's own definitions ----------------------------------------------------------------------------
 def visits_per_account(plan) -> np.ndarray:
-    from desktop_planner.core.measures import effective_visits_and_minutes
+    from desktop_planner.core.visit_figures import effective_visits_and_minutes
     return effective_visits_and_minutes(plan.accounts, plan.settings)[0]
 
 

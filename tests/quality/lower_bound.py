@@ -189,7 +189,7 @@ def lp_lower_bound(lon, lat, visits, service_h, home_lon, home_lat, settings, to
 
 def plan_lower_bound(plan, scenario=None, tolerance: float = 0.10, candidates: int = 10) -> LowerBound:
     """The LP bound of a project's scenario: its accounts, rep homes, capacities, locks and settings."""
-    from desktop_planner.core.measures import effective_visits_and_minutes
+    from desktop_planner.core.visit_figures import effective_visits_and_minutes
     scenario = scenario or plan.active
     visits, minutes = effective_visits_and_minutes(plan.accounts, plan.settings)
     homes = territory_homes(scenario, project_measures(plan, scenario))

@@ -223,7 +223,8 @@ def test_workload_formula_is_the_project_one(small_regional):
     """account_workload_hours with the nearest-home plan's hull hops adds up to the project's workload per
     territory; when the project changes its travel formula (the overnight rule), this fails until the LP's
     formula follows."""
-    from desktop_planner.core.measures import MeasureEngine, effective_visits_and_minutes
+    from desktop_planner.core.measures import MeasureEngine
+    from desktop_planner.core.visit_figures import effective_visits_and_minutes
     plan = small_regional
     scenario = plan.active
     m = MeasureEngine(plan).measures()

@@ -7,7 +7,7 @@ import sqlite3
 from desktop_planner.store import schema
 from desktop_planner.store.project import _write_plan
 
-SCRIPTS = {1: schema.SCHEMA_V1, 2: schema.SCHEMA_V2, 3: schema.SCHEMA_V3}
+SCRIPTS = {1: schema.SCHEMA_V1, 2: schema.SCHEMA_V2, 3: schema.SCHEMA_V3, 4: schema.SCHEMA_V4}
 
 
 def write_old_version(path, plan, version: int, *statements: str) -> None:
@@ -15,15 +15,18 @@ def write_old_version(path, plan, version: int, *statements: str) -> None:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.executescript(SCRIPTS[version])
     conn.execute(schema.DERIVED_CACHE_DDL)
-    # Today's writer fills the CRM key columns of version 4: they are there for the writing only.
-    for column in schema.CRM_TERRITORY_COLUMNS:
-        conn.execute(f"ALTER TABLE territories ADD COLUMN {column} TEXT")
+    # Today's writer fills the CRM key columns of version 4 and the score columns of version 5: they are there for
+    # the writing only.
+    added = [("territories", c, "TEXT") for c in schema.CRM_TERRITORY_COLUMNS if version < 4]
+    added += [("accounts", c, kind) for c, kind in schema.SCORE_COLUMNS] + [("scenarios", "team_id", "INTEGER")]
+    for table, column, kind in added:
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
     conn.execute("BEGIN")
     _write_plan(conn, plan)
     conn.execute("UPDATE project SET value = ? WHERE key = 'schema_version'", (str(version),))
     for statement in statements:
         conn.execute(statement)
     conn.execute("COMMIT")
-    for column in schema.CRM_TERRITORY_COLUMNS:
-        conn.execute(f"ALTER TABLE territories DROP COLUMN {column}")
+    for table, column, _kind in added:
+        conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     conn.close()

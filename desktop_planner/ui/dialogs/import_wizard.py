@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QLabel, QLis
                                QVBoxLayout, QWizard, QWizardPage)
 
 from desktop_planner.core.account_commands import RefreshAccounts, RefreshSummary, plan_refresh
+from desktop_planner.core.team_commands import RescoreAfter
 from desktop_planner.core.commands import RecordIssues
 from desktop_planner.core.model import Plan
 from desktop_planner.io.account_import import AccountImportError, AccountsImport, ImportCancelled, read_accounts
@@ -104,7 +105,7 @@ class ReadingPage(QWizardPage):
         self.status.setText(f"Reading {info.path.name}…")
         self.bar.setValue(0)
         file_page = wizard.file_page
-        job = ReadJob(wizard.session.plan, info.path, wizard.mapping_page.overrides(),
+        job = ReadJob(wizard.refresh_plan, info.path, wizard.mapping_page.overrides(),
                       file_page.encoding.currentData(), file_page.delimiter.currentData())
         _running.add(job)
         job.signals.done.connect(_running.discard)
@@ -268,6 +269,14 @@ class ImportAccountsWizard(QWizard):
         self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage)
         self.session = window.session
         self.controller = window.controller
+        # With teams or a score, a refresh concerns every team: it is applied to the plan of all accounts, then
+        # every team's view is loaded again (ui.window.team_views). Without, to the plan shown, as ever.
+        plan = self.session.plan
+        self.project_wide = bool(plan.teams or plan.scoring is not None)
+        self.team_views = window.team_views
+        whole = self.team_views.whole_plan() if self.project_wide else None
+        self.project_wide = whole is not None
+        self.refresh_plan = whole if whole is not None else plan
         self.report_error = window.show_error
         project = self.session.project
         self.folder = str(project.path.parent) if project is not None else ""
@@ -286,13 +295,15 @@ class ImportAccountsWizard(QWizard):
     def apply(self, remove_missing: bool) -> bool:
         """Refresh the project from the read file (one command), keep its rejected rows, select the new accounts.
         False (and the project unchanged) if the command was refused."""
-        result, plan = self.result, self.session.plan
+        result = self.result
         source = result.info.path.name
         change = None if self.change is None else replace(self.change, removed=remove_missing)
         if change is not None:
             # The refresh and its rejected rows in one transaction: a crash never keeps one without the other.
-            refresh = RefreshAccounts(result.columns, remove_missing, source=source, fields=result.fields)
-            if not self.controller.do(RecordIssues(refresh, source, result.issues)):
+            refresh = RecordIssues(RescoreAfter(RefreshAccounts(result.columns, remove_missing, source=source,
+                                                                fields=result.fields)), source, result.issues)
+            done = self.team_views.apply(refresh) if self.project_wide else self.controller.do(refresh)
+            if not done:
                 return False
         elif self.session.project is not None:  # nothing to import: only the rejected rows are kept
             try:
@@ -300,8 +311,11 @@ class ImportAccountsWizard(QWizard):
             except ProjectError as exc:
                 self.report_error(str(exc))
         self.outcome = self._describe(change)
+        if self.project_wide and change is not None:
+            self.outcome += " " + self.team_views.last_handovers_text()
+        window = self.parent()
         if change is not None and len(change.added):
-            self.controller.set_selection(rows_with_ids(plan, change.added))
+            window.controller.set_selection(rows_with_ids(window.session.plan, change.added))
         return True
 
     @staticmethod

@@ -38,16 +38,25 @@ def scenario_fingerprint(plan: Plan, scenario: Scenario) -> str:
     return digest.hexdigest()
 
 
-def open_plan_read_only(path: str | Path) -> tuple[Plan, np.ndarray | None]:
-    """The project's plan and, when the file caches them for these accounts, their Delaunay edges."""
+def open_plan_read_only(path: str | Path, scenario_id: int | None = None) -> tuple[Plan, np.ndarray | None]:
+    """The project's plan (with teams: the view of the team `scenario_id` belongs to) and, when the file caches
+    them for these accounts, their Delaunay edges."""
     path = Path(path)
     check_project_file(path)  # reads only; a file that is not a project is refused with its reason
     conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     try:
-        plan = load_plan(conn, path)
+        plan = load_plan(conn, path, team=_team_of(conn, scenario_id))
         return plan, _cached_edges(conn, plan)
     finally:
         conn.close()
+
+
+def _team_of(conn: sqlite3.Connection, scenario_id: int | None) -> str | None:
+    if scenario_id is None or "teams" not in {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}:
+        return None
+    row = conn.execute("SELECT t.name FROM scenarios s JOIN teams t ON t.id = s.team_id WHERE s.id = ?",
+                       (scenario_id,)).fetchone()
+    return row[0] if row else None
 
 
 def _cached_edges(conn: sqlite3.Connection, plan: Plan) -> np.ndarray | None:
@@ -63,7 +72,7 @@ def _cached_edges(conn: sqlite3.Connection, plan: Plan) -> np.ndarray | None:
 
 
 def _load(path, scenario_id: int, fingerprint: str | None) -> tuple[Plan, Scenario, np.ndarray | None]:
-    plan, edges = open_plan_read_only(path)
+    plan, edges = open_plan_read_only(path, scenario_id)
     if scenario_id not in plan.scenarios:
         raise PlanMismatch(f"{path}: scenario {scenario_id} is not in the project file")
     scenario = plan.scenarios[scenario_id]

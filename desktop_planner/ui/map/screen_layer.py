@@ -18,7 +18,7 @@ from typing import Callable, Hashable
 
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QPaintEngine, QPainter, QPixmap, QTransform
+from PySide6.QtGui import QPaintEngine, QPainter, QPainterPath, QPen, QPixmap, QTransform
 from PySide6.QtWidgets import QGraphicsItem
 
 MAX_PICTURE_PIXELS = 8192 * 8192  # a larger view (never seen on a screen) is drawn directly, not cached
@@ -93,6 +93,26 @@ class ScreenLayer(pg.GraphicsObject):
         dpr = painter.device().devicePixelRatioF()
         left, top = int(rect.left() * dpr), int(rect.top() * dpr)
         return left, top, max(0, int(rect.right() * dpr) - left), max(0, int(rect.bottom() * dpr) - top)
+
+
+class PathLayer(ScreenLayer):
+    """A layer that strokes one QPainterPath in map coordinates with a cosmetic pen (as thin at every zoom), about
+    a millisecond a paint; subclasses set `_path` and `_count` and call update()."""
+
+    def __init__(self, view_box: pg.ViewBox, z: float, pen: QPen) -> None:
+        super().__init__(view_box, z)
+        self._path = QPainterPath()
+        self._count = 0
+        self._pen = pen
+        self._pen.setCosmetic(True)
+
+    def paint(self, painter, option, widget=None) -> None:
+        if not self._count:
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setTransform(self._view_box.childTransform(), combine=True)
+        painter.setPen(self._pen)
+        painter.drawPath(self._path)
 
 
 class LayerPicture:

@@ -10,20 +10,17 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QPainterPath, QPen
 
-from desktop_planner.ui.map.screen_layer import ScreenLayer
+from desktop_planner.ui.map.screen_layer import PathLayer
 
 LINE_ALPHA = 150
 
 
-class TravelLines(ScreenLayer):
+class TravelLines(PathLayer):
     def __init__(self, view_box) -> None:
-        super().__init__(view_box, z=5)  # over the regions and the heat raster, under the dots
-        self._path = QPainterPath()
-        self._count = 0
-        self._pen = QPen(QColor(0, 0, 0, LINE_ALPHA), 1.0)
-        self._pen.setCosmetic(True)
+        # Over the regions and the heat raster, under the dots.
+        super().__init__(view_box, z=5, pen=QPen(QColor(0, 0, 0, LINE_ALPHA), 1.0))
 
     def set_lines(self, home: tuple[float, float] | None, x: np.ndarray, y: np.ndarray, color: str = "#000000") -> None:
         """Lines from `home` to the points (x, y); no home or no points: nothing."""
@@ -43,11 +40,3 @@ class TravelLines(ScreenLayer):
 
     def line_count(self) -> int:
         return self._count
-
-    def paint(self, painter, option, widget=None) -> None:
-        if not self._count:
-            return
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        painter.setTransform(self._view_box.childTransform(), combine=True)
-        painter.setPen(self._pen)
-        painter.drawPath(self._path)

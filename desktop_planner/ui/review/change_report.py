@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDialog, QDia
                                QLabel, QProgressDialog)
 
 from desktop_planner.core.compare import disruption
+from desktop_planner.store.team_rows import team_handovers
 from desktop_planner.core.model import Plan, Scenario
 from desktop_planner.core.unit_changes import UnitMove, unit_moves, units_gained_lost
 from desktop_planner.io.export import ExportError, export_change_report
@@ -187,8 +188,9 @@ def png_bytes(image: QImage) -> bytes:
 
 
 def report_html(plan: Plan, baseline: Scenario, scenario: Scenario, changes: list[TerritoryChange],
-                image_src: Callable[[str], str | None], page_breaks: bool) -> str:
-    """The whole report; `image_src(territory name)` is the <img> source of its map (None: no map)."""
+                image_src: Callable[[str], str | None], page_breaks: bool, handovers: list[dict] = ()) -> str:
+    """The whole report; `image_src(territory name)` is the <img> source of its map (None: no map);
+    `handovers`: the accounts handed to or from this team by its rules (store.team_rows.read_handovers)."""
     e = html.escape
     moved = disruption(plan, baseline, scenario)
     names, ext = plan.accounts.name, plan.accounts.external_id
@@ -200,7 +202,8 @@ def report_html(plan: Plan, baseline: Scenario, scenario: Scenario, changes: lis
         unit_line = f" · {moved_units:,} of {len(units.layer):,} units of {e(units.layer.label)} change territory"
     out = [f"<html><head><meta charset='utf-8'><title>Realignment {e(scenario.name)}</title>"
            f"<style>{STYLE}</style></head><body>",
-           f"<h1>Realignment: {e(baseline.name)} → {e(scenario.name)}</h1>",
+           f"<h1>Realignment: {e(baseline.name)} → {e(scenario.name)}"
+           + (f" · {e(plan.team.name)}" if plan.team is not None else "") + "</h1>",
            f"<p class='sub'>{e(plan.name)} · {date.today().isoformat()} · {moved.accounts_moved:,} of "
            f"{len(plan.accounts):,} accounts change territory ({moved.account_share * 100:.1f} %), potential "
            f"{format_number(moved.potential_moved)} ({moved.potential_share * 100:.1f} %) · "
@@ -213,6 +216,7 @@ def report_html(plan: Plan, baseline: Scenario, scenario: Scenario, changes: lis
                    f"<td class='n gain'>{len(c.gained) or ''}</td><td class='n loss'>{len(c.lost) or ''}</td>"
                    f"<td class='n'>{_arrow(c, 'potential')}</td><td class='n'>{_arrow(c, 'workload_hours')}</td></tr>")
     out.append("</table>")
+    out.extend(_handovers_table(handovers, plan.team.name if plan.team is not None else ""))
     for c in changed:
         brk = " style='page-break-before: always'" if page_breaks else ""
         region = f" · region {e(c.region)}" if c.region else ""
@@ -242,6 +246,28 @@ def report_html(plan: Plan, baseline: Scenario, scenario: Scenario, changes: lis
         out.extend(_units_table("Units lost", c.units_lost, gained=False))
     out.append("</body></html>")
     return "\n".join(out)
+
+
+def _handovers_table(handovers: list[dict], team: str) -> list[str]:
+    """The accounts the team's rules handed in or out (a score or a figure crossed a threshold), since the
+    baseline was made: they change hands whatever the territories do."""
+    if not handovers:
+        return []
+    e = html.escape
+    coming = sum(1 for h in handovers if h["to_team"] == team)
+    out = [f"<h2>Hand-overs between teams</h2><p>{coming:,} accounts came to {e(team)} and "
+           f"{len(handovers) - coming:,} left it by the teams' rules since the baseline was made.</p>",
+           "<table cellspacing='0' cellpadding='2' border='0' width='100%'><tr><th>ID</th><th>From team</th>"
+           "<th>To team</th><th>When</th><th>Why</th></tr>"]
+    for h in handovers[:LISTED]:
+        out.append(f"<tr><td>{e(str(h['external_id']))}</td><td>{e(h['from_team'] or 'no team')}</td>"
+                   f"<td>{e(h['to_team'] or 'no team')}</td><td>{e((h['at'] or '')[:10])}</td>"
+                   f"<td>{e(h['reason'] or '')}</td></tr>")
+    out.append("</table>")
+    if len(handovers) > LISTED:
+        out.append(f"<p class='sub'>… and {len(handovers) - LISTED:,} more (desktop-planner teams PROJECT "
+                   "--handovers).</p>")
+    return out
 
 
 def _units_table(title: str, moves: list[UnitMove], gained: bool) -> list[str]:
@@ -275,18 +301,18 @@ def _arrow(c: TerritoryChange, measure: str) -> str:
 
 
 def write_report(path: Path, plan: Plan, baseline: Scenario, scenario: Scenario, changes: list[TerritoryChange],
-                 images: dict[str, QImage]) -> None:
+                 images: dict[str, QImage], handovers: list[dict] = ()) -> None:
     """HTML (maps embedded as data URIs) or PDF (A4), chosen by the file's extension. Written to a temporary
     name and renamed, so that a failed report never leaves half a file where a good one was."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.partial")
     try:
         if path.suffix.lower() == ".pdf":
-            _write_pdf(tmp, plan, baseline, scenario, changes, images)
+            _write_pdf(tmp, plan, baseline, scenario, changes, images, handovers)
         else:
             data = {name: "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode("ascii")
                     for name, image in images.items()}
-            tmp.write_text(report_html(plan, baseline, scenario, changes, data.get, page_breaks=False),
+            tmp.write_text(report_html(plan, baseline, scenario, changes, data.get, False, handovers),
                            encoding="utf-8")
         os.replace(tmp, path)
     except OSError as exc:
@@ -295,12 +321,12 @@ def write_report(path: Path, plan: Plan, baseline: Scenario, scenario: Scenario,
 
 
 def _write_pdf(path: Path, plan: Plan, baseline: Scenario, scenario: Scenario, changes: list[TerritoryChange],
-               images: dict[str, QImage]) -> None:
+               images: dict[str, QImage], handovers: list[dict]) -> None:
     document = QTextDocument()
     keys = {name: f"map:{i}" for i, name in enumerate(images)}
     for name, image in images.items():  # QTextDocument reads images from its resources, not data URIs
         document.addResource(QTextDocument.ImageResource, QUrl(keys[name]), image)
-    document.setHtml(report_html(plan, baseline, scenario, changes, keys.get, page_breaks=True))
+    document.setHtml(report_html(plan, baseline, scenario, changes, keys.get, True, handovers))
     writer = QPdfWriter(str(path))
     writer.setResolution(96)  # the report's pixel sizes then read as they do on screen
     writer.setPageLayout(QPageLayout(QPageSize(QPageSize.A4), QPageLayout.Portrait, QMarginsF(14, 14, 14, 14),
@@ -390,7 +416,8 @@ def write_all(window, stem: Path, baseline: Scenario, scenario: Scenario, suffix
                 return []
             for suffix in (".pdf", ".html"):
                 if suffix in suffixes:
-                    write_report(stem.with_name(stem.name + suffix), plan, baseline, scenario, changes, images)
+                    write_report(stem.with_name(stem.name + suffix), plan, baseline, scenario, changes, images,
+                                 team_handovers(session.project.conn if session.project else None, plan, baseline))
     except ExportError as exc:
         window.show_error(str(exc))
         return []

@@ -47,18 +47,40 @@ class ReadOnlySink:
 
 class Session:
     """One open project: the plan, its file (the History's persistence sink), the History, the measures.
-    `lock` is the instance lock held while the project is open for editing (None when read-only)."""
+    `lock` is the instance lock held while the project is open for editing (None when read-only).
+
+    In a project with teams each team's view is a Session of its own (its plan holds that team's accounts and
+    scenarios) sharing the file and the lock: `views` maps team id -> Session for every view opened so far, and
+    closing any of them closes the project."""
 
     def __init__(self, plan: Plan, project: ProjectFile | None = None, lock: InstanceLock | None = None,
-                 read_only: bool = False) -> None:
+                 read_only: bool = False, views: dict | None = None) -> None:
         self.plan = plan
         self.project = project
         self.lock = lock
         self.read_only = read_only
         self.history = History(plan, ReadOnlySink(project.path) if read_only and project else project)
         self.engine = MeasureEngine(plan)
+        self.views: dict = views if views is not None else {}
+        self.views[plan.team_id] = self
+
+    def team_view(self, team_name: str) -> "Session":
+        """The view of another team of this project (loaded on first use, then kept with its undo steps)."""
+        team = next(t for t in self.plan.teams if t.name == team_name)
+        view = self.views.get(team.id)
+        if view is None:
+            view = Session(self.project.load_plan(team=team_name), self.project, self.lock, self.read_only,
+                           self.views)
+        return view
+
+    def close_views(self) -> None:
+        """Let go of every team's view (their plans are out of date), keeping the file open."""
+        for view in list(self.views.values()):
+            view.engine.close()
+        self.views.clear()
 
     def close(self) -> None:
+        self.close_views()
         self.engine.close()
         if self.project is not None:
             self.project.close()

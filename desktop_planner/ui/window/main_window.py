@@ -26,9 +26,11 @@ from desktop_planner.ui.review import compare_view
 from desktop_planner.ui.review import coverage_dock
 from desktop_planner.ui.window import file_menu
 from desktop_planner.ui.review import history_dock
+from desktop_planner.ui.review import score_dock
 from desktop_planner.ui.map import region_view
 from desktop_planner.ui.window import scenario_bar
 from desktop_planner.ui.window import status_bar
+from desktop_planner.ui.window import team_views
 from desktop_planner.ui.dialogs import territory_dialogs
 from desktop_planner.ui.dialogs.about_dialog import show_about
 from desktop_planner.ui.workshop import workshop_mode as workshop
@@ -86,6 +88,8 @@ class MainWindow(QMainWindow):
         self.workshop = workshop.install(self)
         self.view_options = view_options.install(self)  # regions, homes, heat, travel lines; travel settings
         self.auto_balance = auto_balance.install(self)  # Scenario > Auto-balance…, run in a separate process
+        self.team_views = team_views.install(self)  # the team switcher, Teams menu, project-wide changes
+        self.score_dock = score_dock.install(self)  # score spread per territory, by tier
         file_menu.install_menus(self, self.menus["file"])  # last: it moves the "export" action others insert before
         self.setWindowTitle("Desktop Planner")
         self._update_undo_actions()
@@ -120,8 +124,8 @@ class MainWindow(QMainWindow):
         file.addAction(a("quit", "&Quit", self.close, QKeySequence.Quit))
 
         edit = bar.addMenu("&Edit")
-        edit.addAction(a("undo", "&Undo", lambda: self.controller.undo(), QKeySequence("Ctrl+Z")))
-        edit.addAction(a("redo", "&Redo", lambda: self.controller.redo(),
+        edit.addAction(a("undo", "&Undo", lambda: self.undo(), QKeySequence("Ctrl+Z")))
+        edit.addAction(a("redo", "&Redo", lambda: self.redo(),
                          [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")]))
         self.undo_menu = edit.addMenu("Undo &history")
         self.undo_menu.aboutToShow.connect(lambda: self._fill_history_menu(self.undo_menu, undo=True))
@@ -237,7 +241,7 @@ class MainWindow(QMainWindow):
     def _install(self, session: Session) -> None:
         if self.controller is not None:
             self.controller.detach()
-        if self.session is not None:
+        if self.session is not None and self.session.views is not session.views:  # another team's view keeps the file
             self.session.close()
         self.session = session
         self.controller = GestureController(session, self.map, self.panel, self.show_error)
@@ -427,21 +431,50 @@ class MainWindow(QMainWindow):
         self.controller.do(EditTerritory(self.session.plan.active.id, territory.id, locked=not territory.locked))
         self._show_active()  # the check mark follows the territory, also when the change was refused
 
+    def install_view(self, session) -> None:
+        """Show another team's view of the open project (or the views again after a change of teams)."""
+        self._install(session)
+
+    # The map's steps (this view's History) come after the project-wide ones (teams, scores, imports): a change of
+    # those reloads every view, which empties their histories. So undo takes the view's steps first, redo the
+    # project's first.
+    def undo(self, steps: int = 1) -> None:
+        for _ in range(steps):
+            if self.session is not None and self.session.history.can_undo:
+                self.controller.undo()
+            elif not (self.team_views.can_undo() and self.team_views.undo()):
+                break
+
+    def redo(self, steps: int = 1) -> None:
+        for _ in range(steps):
+            if self.team_views.labels(undo=False):
+                if not self.team_views.redo():
+                    break
+            elif self.session is not None and self.session.history.can_redo:
+                self.controller.redo()
+            else:
+                break
+
+    def _undo_labels(self, undo: bool) -> list[str]:
+        history = self.session.history if self.session else None
+        if history is None:
+            return []
+        if undo:
+            return history.undo_labels() + self.team_views.labels(undo=True)
+        return self.team_views.labels(undo=False) + history.redo_labels()
+
     def _fill_history_menu(self, menu, undo: bool) -> None:
         menu.clear()
-        history = self.session.history if self.session else None
-        labels = [] if history is None else history.undo_labels() if undo else history.redo_labels()
+        labels = self._undo_labels(undo)
         for steps, label in enumerate(labels[:30], start=1):
-            step = self.controller.undo if undo else self.controller.redo
-            menu.addAction(label, lambda n=steps, move=step: move(n))
+            menu.addAction(label, lambda n=steps, move=self.undo if undo else self.redo: move(n))
         if not labels:
             menu.addAction("Nothing to undo" if undo else "Nothing to redo").setEnabled(False)
 
     def _update_undo_actions(self) -> None:
         for key in PROJECT_ACTIONS:
             self.named_actions[key].setEnabled(self.session is not None)
-        history = self.session.history if self.session else None
-        undo, redo = (history.undo_labels(), history.redo_labels()) if history else ([], [])
+        undo, redo = self._undo_labels(True), self._undo_labels(False)
         for key, labels, verb in (("undo", undo, "Undo"), ("redo", redo, "Redo")):
             self.named_actions[key].setEnabled(bool(labels))
             self.named_actions[key].setText(f"&{verb} {labels[0]}" if labels else f"&{verb}")

@@ -17,6 +17,9 @@ def add_parser(sub) -> None:
     demo.add_argument("--force", action="store_true", help="overwrite an existing file")
     demo.add_argument("--teams", action="store_true", help="an Enterprise field team, an SMB inside-sales team and "
                       "a Healthcare overlay, with company figures and a weighted score (--territories is ignored)")
+    demo.add_argument("--actuals", action="store_true", help="then a year after go-live: a realigned scenario, a "
+                      "holdout of its movers and four quarters of actuals and quotas (with --teams: the first team's)")
+    demo.add_argument("--actuals-csv", type=Path, metavar="FILE", help="also write the actuals as CSV (implies --actuals)")
 
 
 def run_demo(args) -> int:
@@ -26,7 +29,8 @@ def run_demo(args) -> int:
     if args.project.exists() and not args.force:
         raise BadInput(f"{args.project}: already exists (use --force to overwrite it)")
     if args.teams:
-        return _run_team_demo(args)
+        _run_team_demo(args)
+        return _add_actuals(args)
     try:
         plan = build_demo_plan(args.accounts, args.territories, seed=args.seed, region=args.region)
     except ValueError as exc:
@@ -37,6 +41,19 @@ def run_demo(args) -> int:
         raise BadInput(str(exc)) from None
     print(f"{args.project}: {len(plan.accounts):,} accounts, {len(plan.active.territories)} territories "
           f"({plan.name})")
+    return _add_actuals(args)
+
+
+def _add_actuals(args) -> int:
+    if not args.actuals and args.actuals_csv is None:
+        return EXIT_OK
+    from desktop_planner.io.demo_actuals import add_demo_actuals
+    from desktop_planner.store.opening import ProjectError
+    try:
+        result = add_demo_actuals(args.project, seed=args.seed, csv_path=args.actuals_csv)
+    except (ValueError, OSError, ProjectError) as exc:
+        raise BadInput(f"{args.project}: {exc}") from None
+    print(f"  {result.describe()}")
     return EXIT_OK
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from desktop_planner.cli.common import add_team_argument, EXIT_OK, BadInput, open_project, pick_scenario
 
 CRM_FORMATS = ("salesforce-etm",)  # io/crm_export.py's formats
+SHEET_FORMATS = ("csv", "xlsx")  # io/review_sheets.py's formats
 
 
 def add_parser(sub) -> None:
@@ -19,17 +20,20 @@ def add_parser(sub) -> None:
     export.add_argument("--out", type=Path, required=True)
     export.add_argument("--scenario")
     export.add_argument("--what", choices=("assignments", "summary", "changes", "audit", "issues", "territories",
-                                           "units", "unit-changes", "crm", "owners"),
+                                           "units", "unit-changes", "crm", "owners", "review-sheets"),
                         default="assignments", help="changes: the accounts that change territory against --baseline; "
                         "audit: the change log; territories: polygons with measures, to .gpkg or .geojson "
                         "(with a unit layer: the union of each territory's units); units: unit -> territory, the "
                         "CRM routing list; unit-changes: the units that change territory against --baseline (both "
                         "need a unit layer); crm: the territories and assignments in a CRM's import format; owners: with teams, "
-                        "every account's territory and rep in each team")
+                        "every account's territory and rep in each team; review-sheets: one sheet per rep of the "
+                        "accounts gained and lost against --baseline, to answer agree/dispute (--out is a folder)")
     export.add_argument("--baseline", help="with --what assignments: add where each account was in this scenario; "
                         "with --what changes: the scenario compared against (default: the one the scenario was made "
                         "from); with --what unit-changes: the scenario compared against (required)")
-    export.add_argument("--format", choices=CRM_FORMATS, help="with --what crm: the CRM's format (required)")
+    export.add_argument("--format", choices=CRM_FORMATS + SHEET_FORMATS,
+                        help="with --what crm: the CRM's format (required); with --what review-sheets: csv (the "
+                        "default) or xlsx")
     export.add_argument("--model-id", help="with --what crm: the id of the CRM's territory model to load into")
     export.add_argument("--type-id", help="with --what crm: the id of the CRM's territory type of the territories")
     export.add_argument("--bom", action="store_true", help="start the file with a UTF-8 byte-order mark (Excel)")
@@ -38,9 +42,12 @@ def add_parser(sub) -> None:
 def run_export(args) -> int:
     from desktop_planner.io import export
     crm_options = {"model_id": args.model_id, "type_id": args.type_id}
+    if args.what == "review-sheets":
+        from desktop_planner.cli.reviews import export_review_sheets
+        return export_review_sheets(args)
     if args.what != "crm" and (args.format or any(crm_options.values())):
         raise BadInput("--format, --model-id and --type-id belong to --what crm")
-    if args.what == "crm" and not args.format:
+    if args.what == "crm" and args.format not in CRM_FORMATS:
         raise BadInput(f"--what crm needs the CRM's format: --format {'|'.join(CRM_FORMATS)}")
     project, plan = open_project(args.project, read_only=True, team=args.team)
     label = args.what

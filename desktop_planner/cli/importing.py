@@ -12,6 +12,9 @@ from desktop_planner.cli.common import add_team_argument
 REP_FIELD_NAMES = ("name", "code", "rep_name", "rep_id", "rep_email", "home_lat", "home_lon", "home_zip",
                    "capacity_hours", "region", "color")
 ALIGNMENT_FIELD_NAMES = ("external_id", "territory", "territory_code", "locked")
+# io/actuals_import.py ACTUALS_FIELDS and QUOTA_FIELDS
+ACTUALS_FIELD_NAMES = ("external_id", "period", "bookings", "visits", "owner", "rep")
+QUOTA_FIELD_NAMES = ("rep", "period", "quota")
 # (file option, its column corrections, the option's name on the command line)
 TABLE_OPTIONS = (("reps", "reps_map", "--reps-map"), ("alignment", "alignment_map", "--alignment-map"))
 
@@ -41,6 +44,27 @@ def add_parser(sub) -> None:
     p.add_argument("--remove-missing", action="store_true",
                    help="on a refresh, remove the project's accounts that are not in the file")
     add_team_argument(p)  # the team whose territories --reps and --alignment describe
+    p.add_argument("--reviews", type=Path, nargs="+", metavar="FILE", help="the reps' returned review sheets (.csv "
+                   "or .xlsx, from `export --what review-sheets`) into an existing project")
+    p.add_argument("--scenario", help="with --reviews: the scenario the sheets review (default: the one the sheets "
+                   "name, else the active one)")
+    p.add_argument("--baseline", help="with --reviews: the scenario the sheets compared against (default: the one "
+                   "the scenario was made from)")
+    p.add_argument("--actuals", type=Path, metavar="FILE", help="actuals after go-live (.csv or .xlsx): account id, "
+                   "period (2026-Q1, 2026-03 or a date), bookings and/or visits, rep, owner at the time (default: "
+                   "the rep). Rows of the same account, period and rep are added up; they replace the project's rows "
+                   "of that key. One undoable step")
+    p.add_argument("--quotas", type=Path, metavar="FILE", help="quotas (.csv or .xlsx) of the team (--team): rep "
+                   "(id, e-mail, name or territory name), period, quota. One undoable step")
+    p.add_argument("--actuals-map", action="append", default=[], metavar="COLUMN=FIELD",
+                   help=f"for the --actuals file: use COLUMN for FIELD ({', '.join(ACTUALS_FIELD_NAMES)}); "
+                        f"repeatable (--map does the same when no accounts file is given)")
+    p.add_argument("--quotas-map", action="append", default=[], metavar="COLUMN=FIELD",
+                   help=f"for the --quotas file: use COLUMN for FIELD ({', '.join(QUOTA_FIELD_NAMES)}); repeatable")
+    p.add_argument("--quarterly", action="store_true", help="with --actuals or --quotas: months and dates count "
+                   "for their quarter (rows of one quarter are added up)")
+    p.add_argument("--replace-periods", action="store_true", help="with --actuals: first remove the project's "
+                   "actuals of the periods the file holds (a corrected export replaces its periods whole)")
 
 
 def run_import(args, bad_input) -> int:
@@ -52,6 +76,11 @@ def run_import(args, bad_input) -> int:
     from desktop_planner.store.opening import ProjectError
     from desktop_planner.store.project import ProjectFile
 
+    if args.reviews:
+        from desktop_planner.cli.reviews import import_review_sheets
+        return import_review_sheets(args, bad_input)
+    if getattr(args, "actuals", None) is not None or getattr(args, "quotas", None) is not None:
+        return _import_records(args, bad_input)
     delimiter = "\t" if args.delimiter == "tab" else args.delimiter
     try:
         args.table_overrides = _table_overrides(args)
@@ -213,3 +242,75 @@ def _import_tables(args, project, plan, history) -> None:
             print(f"  row {issue.row_number}: {issue.problem}")
         if len(issues) > 5:
             print(f"  … and {len(issues) - 5:,} more (desktop-planner export PROJECT --what issues)")
+
+
+def _record_overrides(args, bad_input) -> dict:
+    """The --actuals-map and --quotas-map corrections (--map: of the one such file, when there is no accounts file),
+    checked against their files before anything is imported."""
+    from desktop_planner.io.account_import import AccountImportError
+    from desktop_planner.io.actuals_import import ACTUALS_FIELDS, QUOTA_FIELDS
+    from desktop_planner.io.territory_import import check_overrides, parse_map_items
+    maps = {"actuals": list(args.actuals_map), "quotas": list(args.quotas_map)}
+    if args.map and args.file is None:
+        given = [kind for kind in maps if getattr(args, kind) is not None]
+        if len(given) > 1:
+            raise bad_input("--map corrects one file: with --actuals and --quotas, use --actuals-map and --quotas-map")
+        maps[given[0]] += args.map
+    overrides = {}
+    try:
+        for kind, fields in (("actuals", ACTUALS_FIELDS), ("quotas", QUOTA_FIELDS)):
+            if maps[kind] and getattr(args, kind) is None:
+                raise AccountImportError(f"--{kind}-map corrects the columns of --{kind}, which was not given")
+            overrides[kind] = parse_map_items(maps[kind], fields, f"--{kind}-map")
+            if maps[kind]:
+                check_overrides(getattr(args, kind), overrides[kind])
+    except AccountImportError as exc:
+        raise bad_input(str(exc)) from None
+    return overrides
+
+
+def _import_records(args, bad_input) -> int:
+    """--actuals and --quotas, after the accounts, reps and alignment when those are given too. Both files are read
+    and checked before either is put; each is one undoable command saved with the rows it rejected."""
+    import argparse
+
+    from desktop_planner.core.commands import CommandError, RecordIssues
+    from desktop_planner.core.history import History
+    from desktop_planner.io.account_import import AccountImportError
+    from desktop_planner.io.actuals_import import read_actuals, read_quotas
+    from desktop_planner.store.opening import ProjectError
+    from desktop_planner.store.project import ProjectFile
+    overrides = _record_overrides(args, bad_input)
+    if args.file is not None or args.reps is not None or args.alignment is not None:
+        run_import(argparse.Namespace(**{**vars(args), "actuals": None, "quotas": None}), bad_input)
+    elif not args.project.exists():
+        raise bad_input(f"{args.project}: no such project (import its accounts first)")
+    fields = {"actuals": ACTUALS_FIELD_NAMES, "quotas": QUOTA_FIELD_NAMES}
+    try:
+        with ProjectFile.open(args.project) as project:
+            steps = []
+            for kind in ("actuals", "quotas"):
+                path = getattr(args, kind)
+                if path is None:
+                    continue
+                if kind == "actuals":  # actuals are the project's, whichever team covers an account
+                    plan = project.load_plan(all_accounts=True)
+                    result = read_actuals(plan, path, overrides[kind], args.quarterly, args.replace_periods)
+                else:
+                    plan = project.load_plan(team=args.team)
+                    result = read_quotas(plan, path, overrides[kind], args.quarterly)
+                print(result.report())
+                if result.unused:
+                    print(f"  to use a column: --{kind}-map 'COLUMN=FIELD' (fields: {', '.join(fields[kind])})")
+                if result.command is None:
+                    raise bad_input(f"{path}: no row could be imported; nothing was changed")
+                steps.append((plan, result))
+            for plan, result in steps:
+                command = RecordIssues(result.command, result.path.name, result.issues)
+                History(plan, project).do(command)
+                kept = (f"; {result.rejected:,} rejected rows kept (desktop-planner export {args.project} --what "
+                        f"issues)" if result.rejected else "")
+                print(f"{args.project}: {command.label}{kept}")
+    except (ProjectError, AccountImportError, CommandError) as exc:
+        raise bad_input(str(exc)) from None
+    return 0

@@ -12,11 +12,14 @@ from pathlib import Path
 
 from desktop_planner.cli import (balance, demo, export, importing, render, report, scoring, settings, summary, teams,
                                  units)
+from desktop_planner.cli import reviews
+from desktop_planner.cli import holdout
+from desktop_planner.cli import kpis, quotas
 from desktop_planner.cli.common import (EXIT_BAD_INPUT, EXIT_OK, BadInput, Parser, UsageError, clipped, open_project,
                                         pick_scenario, positive_int, size_arg)
 
 COMMANDS = ("demo", "import", "export", "summary", "report", "settings", "balance", "render", "units", "teams",
-            "score")
+            "score", "reviews", "holdout", "quotas", "kpis")
 
 
 def gui_parser() -> argparse.ArgumentParser:
@@ -44,6 +47,10 @@ def command_parser() -> argparse.ArgumentParser:
     units.add_parser(sub)
     teams.add_parser(sub)
     scoring.add_parser(sub)
+    reviews.add_parser(sub)
+    holdout.add_parser(sub)
+    quotas.add_parser(sub)
+    kpis.add_parser(sub)
     p.commands = sub.choices  # each command's own parser
     return p
 
@@ -84,4 +91,5 @@ HANDLERS = {"demo": demo.run_demo, "summary": summary.run_summary, "export": exp
             "import": lambda args: importing.run_import(args, BadInput),
             "render": lambda args: render.run_render(args, BadInput),
             "units": lambda args: units.run_units(args, BadInput, open_project, pick_scenario),
-            "teams": teams.run_teams, "score": scoring.run_score}
+            "teams": teams.run_teams, "score": scoring.run_score, "reviews": reviews.run_reviews,
+            "holdout": holdout.run_holdout, "quotas": quotas.run_quotas, "kpis": kpis.run_kpis}

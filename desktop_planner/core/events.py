@@ -49,6 +49,12 @@ class TeamsChanged:
 
 
 @dataclass(frozen=True)
+class RecordsChanged:
+    """A record table (core.records: actuals, quotas, holdouts, reviews) changed."""
+    table: str
+
+
+@dataclass(frozen=True)
 class UnitLayerChanged:
     """The active geography unit layer was set, replaced or removed (core.units)."""
 
@@ -85,5 +91,5 @@ class AccountsChanged:
 
 
 Event = (AssignmentChanged | LocksChanged | TerritoriesChanged | ScenarioSwitched | ScenariosChanged
-         | UnitLayerChanged | UnitsChanged | TeamsChanged
+         | UnitLayerChanged | UnitsChanged | TeamsChanged | RecordsChanged
          | SettingsChanged | AccountsChanged)

@@ -257,6 +257,8 @@ class Plan:
         self.team_id = 0
         self.all_accounts = False
         self.scoring = None  # the score definition (core.scoring.ScoreDefinition) or None
+        from desktop_planner.core.records import Records  # records build on commands, which build on the model
+        self.records = Records()  # actuals, quotas, holdouts, reviews: read from the file on first use
         # The highest team id the project ever gave, removed teams included: a new team gets a higher one, so that
         # it never takes over the alignment a removed team left for an undo.
         self.team_ids_used = 0

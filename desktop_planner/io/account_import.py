@@ -110,7 +110,7 @@ def _shortened(cells: list[str]) -> list[str]:
     return [c if len(c) <= MAX_FIELD_CHARS else f"{c[:KEPT_FIELD_CHARS]}…[{len(c):,} characters]" for c in cells]
 
 
-def _raw_line(cells: list[str], delimiter: str | None) -> str:
+def raw_line(cells: list[str], delimiter: str | None) -> str:
     out = io.StringIO()
     csv.writer(out, delimiter=delimiter or ",", lineterminator="").writerow(cells)
     return out.getvalue()
@@ -135,19 +135,19 @@ def read_accounts(path: str | Path, overrides: dict[str, str] | None = None, enc
             continue
         read += 1
         if len(cells) != width:
-            issues.append(ImportIssue(number, _raw_line(cells, info.delimiter),
+            issues.append(ImportIssue(number, raw_line(cells, info.delimiter),
                                       f"row has {len(cells)} fields, the header has {width}"))
             continue
         longest = max(map(len, cells))
         if longest > MAX_FIELD_CHARS:
             column = info.header[[len(c) for c in cells].index(longest)]
-            issues.append(ImportIssue(number, _raw_line(_shortened(cells), info.delimiter),
+            issues.append(ImportIssue(number, raw_line(_shortened(cells), info.delimiter),
                                       f"field {column[:40]!r} is {longest:,} characters long (the most is "
                                       f"{MAX_FIELD_CHARS:,}; an unclosed quote?)"))
             continue
         if "\x00" in joined:
             column = info.header[[("\x00" in c) for c in cells].index(True)]
-            issues.append(ImportIssue(number, _raw_line([c.replace("\x00", "\\0") for c in cells], info.delimiter),
+            issues.append(ImportIssue(number, raw_line([c.replace("\x00", "\\0") for c in cells], info.delimiter),
                                       f"field {column[:40]!r} holds a NUL byte (binary data, not text)"))
             continue
         good.append(cells)
@@ -206,7 +206,7 @@ def _check(result: AccountsImport, good: list[list[str]], habit: str) -> None:
     result.notices.extend(likely_column_notices(info.header, mapping, {c: by_index[i] for c, i in index_of.items()}))
 
     for i, found in sorted(problems.items()):
-        result.issues.append(ImportIssue(int(result.row_numbers[i]), _raw_line(good[i], info.delimiter),
+        result.issues.append(ImportIssue(int(result.row_numbers[i]), raw_line(good[i], info.delimiter),
                                          "; ".join(found)))
     accept = np.ones(n, dtype=bool)
     accept[list(problems)] = False

@@ -114,7 +114,8 @@ def check_overrides(path: str | Path, overrides) -> None:
     _apply_overrides(path, info.header, {}, overrides)
 
 
-def _read(path: str | Path, fields: dict[str, tuple[str, ...]], required, overrides=None, unit_layer=None) -> _Table:
+def read_table(path: str | Path, fields: dict[str, tuple[str, ...]], required, overrides=None,
+               unit_layer=None) -> _Table:
     try:
         info, rows = open_table(path)
     except TableError as exc:
@@ -157,7 +158,7 @@ def _read(path: str | Path, fields: dict[str, tuple[str, ...]], required, overri
     return table
 
 
-def _unused_note(table: _Table, why: str) -> list[str]:
+def unused_columns_note(table: _Table, why: str) -> list[str]:
     if not table.unused:
         return []
     shown = ", ".join(repr(c) for c in table.unused[:SHOWN_UNUSED])
@@ -202,7 +203,7 @@ def _home(numbers, k: int, r: dict[str, str]) -> tuple[float | None, float | Non
     return lon, lat
 
 
-def _column_names(table: _Table) -> dict[str, str]:
+def column_names(table: _Table) -> dict[str, str]:
     return {name: table.header[i] for name, i in table.columns.items()}
 
 
@@ -215,7 +216,7 @@ def _working_copy(scenario: Scenario) -> Scenario:
 def import_reps(plan: Plan, scenario: Scenario, path: str | Path, overrides=None) -> TableImport:
     """One command adding the new territories and updating those found by code or name (empty cells leave a
     field as it is)."""
-    table = _read(path, REP_FIELDS, REP_REQUIRED, overrides)
+    table = read_table(path, REP_FIELDS, REP_REQUIRED, overrides)
     numbers = _numbers(table)
     work = _working_copy(scenario)
     by_code = {code.casefold(): tid for tid, code in territory_codes(scenario).items()}
@@ -267,8 +268,8 @@ def import_reps(plan: Plan, scenario: Scenario, path: str | Path, overrides=None
             commands.append(command)
     command = Composite(commands, f"Import territories from {Path(path).name}", action="import") if commands \
         else None
-    notes = _unused_note(table, "the names match no field of a reps file")
-    return TableImport(command, issues, _column_names(table), notes, table.unused)
+    notes = unused_columns_note(table, "the names match no field of a reps file")
+    return TableImport(command, issues, column_names(table), notes, table.unused)
 
 
 def import_alignment(plan: Plan, scenario: Scenario, path: str | Path, overrides=None) -> TableImport:
@@ -276,13 +277,13 @@ def import_alignment(plan: Plan, scenario: Scenario, path: str | Path, overrides
     created) and, with a Locked column, locking or unlocking it. With a unit layer, a file keyed by unit (ZIP,
     FIPS, unit id) instead gives units to territories and their accounts follow (io/unit_alignment.py)."""
     layer = plan.units.layer if getattr(plan, "units", None) is not None else None
-    table = _read(path, ALIGNMENT_FIELDS, ALIGNMENT_REQUIRED, overrides, unit_layer=layer)
+    table = read_table(path, ALIGNMENT_FIELDS, ALIGNMENT_REQUIRED, overrides, unit_layer=layer)
     why = "an alignment sets each account's territory and lock; reps and regions come from the reps file"
-    notes = _unused_note(table, why)
+    notes = unused_columns_note(table, why)
     if "unit" in table.columns:
         from desktop_planner.io.unit_alignment import unit_alignment
         command, issues = unit_alignment(plan, scenario, table.records, "unit", path, table.issues)
-        return TableImport(command, issues, _column_names(table), notes + getattr(command, "notes", []),
+        return TableImport(command, issues, column_names(table), notes + getattr(command, "notes", []),
                            table.unused)
 
     # Ids compared in Unicode NFC: "Café" typed composed or decomposed is one account.
@@ -328,14 +329,14 @@ def import_alignment(plan: Plan, scenario: Scenario, path: str | Path, overrides
         targets.append(tid)
         locks.append(locked)
     if not rows:
-        return TableImport(None, issues, _column_names(table), notes, table.unused)
+        return TableImport(None, issues, column_names(table), notes, table.unused)
     steps = new_territories + [SetAssignment(scenario.id, np.array(rows), np.array(targets), label="Import alignment",
                                              action="import")]
     if "locked" in table.columns:
         steps.append(SetLock(scenario.id, np.array(rows), np.array(locks)))
         notes.append(f"locks: {sum(locks):,} accounts locked, {len(locks) - sum(locks):,} not locked")
     command = Composite(steps, f"Import alignment from {Path(path).name}", action="import")
-    return TableImport(command, issues, _column_names(table), notes, table.unused)
+    return TableImport(command, issues, column_names(table), notes, table.unused)
 
 
 def territories_from_csv(plan: Plan, scenario: Scenario, path: str | Path,

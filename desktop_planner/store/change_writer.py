@@ -17,9 +17,11 @@ from desktop_planner.core.account_commands import AccountsEffect
 from desktop_planner.core.commands import (AssignmentEffect, Effect, ExceptionEffect, IssuesEffect, LockEffect,
                                            SettingsEffect, TerritoryEffect, UnitAssignmentEffect, UnitLayerEffect)
 from desktop_planner.core.model import UNASSIGNED, Plan, Scenario, Territory
+from desktop_planner.core.records import TableEffect
 from desktop_planner.core.scenario_commands import ScenarioEffect
 from desktop_planner.core.team_commands import HandoverEffect, ScoringEffect, TeamsEffect
 from desktop_planner.store.account_rows import FileOutOfStep, expect, write_accounts_change
+from desktop_planner.store.record_rows import write_table_effect
 from desktop_planner.store.team_rows import (add_to_other_teams, delete_from_other_teams, rename_in_other_teams,
                                              write_handovers, write_scoring, write_teams)
 
@@ -110,6 +112,9 @@ class ChangeWriter:
                 self._log([(None, None, None, None, None, self._what("units"))])
             elif isinstance(effect, UnitAssignmentEffect):
                 self._unit_assignment(effect)
+            elif isinstance(effect, TableEffect):
+                write_table_effect(self.conn, effect)
+                self._log([(None, None, None, None, None, self._what(effect.table))])
             elif isinstance(effect, ExceptionEffect):
                 self._exceptions(effect)
             else:

@@ -14,6 +14,8 @@ from desktop_planner.core.settings import Settings
 from desktop_planner.store.opening import read_only_uri, remove_new_sidecars, sidecars_of
 from desktop_planner.core.teams import NO_TEAM, team_coverage
 from desktop_planner.store.schema import CRM_TERRITORY_COLUMNS, SCORE_COLUMNS
+from desktop_planner.core.records import Records
+from desktop_planner.store.record_rows import read_record_table
 from desktop_planner.store.team_rows import read_scoring, read_teams, team_ids_used
 
 DENSE_NUMBERS = ("lon", "lat", "potential")
@@ -201,6 +203,7 @@ def load_plan(conn: sqlite3.Connection, path: Path | None = None, team: str | No
     plan = Plan(accounts, scenarios, active, settings, name=values.get("name") or "Untitled")
     plan.teams, plan.team_id, plan.scoring, plan.all_accounts = teams, team_id, scoring, all_accounts
     plan.team_ids_used = team_ids_used(conn)
+    plan.records = Records(lambda table: read_record_table(conn, table))
     plan.units = load_units(conn, plan)
     return plan
 

@@ -1,4 +1,4 @@
-"""The project file's schema (DESIGN.md), version 4, and the migrations from older versions.
+"""The project file's schema (DESIGN.md), version 6, and the migrations from older versions.
 
 Version 2: ids of accounts, scenarios and territories are AUTOINCREMENT (never reused, so an audit row never
 points at a different object), and each audit row also keeps the names as they were when it was written.
@@ -9,6 +9,7 @@ Version 4: the CRM's keys on territories: the territory code and the rep's user 
 Version 5: teams. A scenario holds one alignment per team: a scenario row per (name, team), so every figure,
 command and audit row that is keyed by scenario id works per team unchanged. team_id 0 is "no teams defined".
 Also each account's score and tier, and the hand-overs of accounts between teams.
+Version 6: what comes back after go-live: actuals, quotas, holdouts and reps' reviews (core.records).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Callable
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 APPLICATION_ID = 0x54504C4E  # "TPLN" in the SQLite header: lets `file` and other tools recognise a project
 
 SCHEMA_V1 = """
@@ -209,7 +210,76 @@ def _v5(script: str) -> str:
 
 
 SCHEMA_V5 = _v5(SCHEMA_V4)
-SCHEMA = SCHEMA_V5  # what a new file gets
+
+# Version 6: what comes back after go-live (core.records). Actuals per account, period and rep (who booked or
+# visited; `owner` is the account's owner at the time); quotas per team, rep and period; holdouts kept back from
+# a realignment with their seed and strata, and each account's cohort; reps' reviews of their changes, with the
+# workshop's decision. Periods are 'YYYY-Qn' or 'YYYY-MM'.
+RECORD_TABLES = """
+CREATE TABLE IF NOT EXISTS actuals (
+    account_id INTEGER NOT NULL,
+    period TEXT NOT NULL,
+    rep TEXT NOT NULL DEFAULT '',
+    owner TEXT,
+    bookings REAL,
+    visits REAL,
+    source TEXT,
+    PRIMARY KEY (account_id, period, rep)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS quotas (
+    team_id INTEGER NOT NULL DEFAULT 0,
+    rep TEXT NOT NULL,
+    period TEXT NOT NULL,
+    quota REAL NOT NULL,
+    origin TEXT,
+    PRIMARY KEY (team_id, rep, period)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS holdouts (
+    id INTEGER PRIMARY KEY,
+    at TEXT,
+    team_id INTEGER NOT NULL DEFAULT 0,
+    scenario_id INTEGER,
+    baseline_id INTEGER,
+    go_live TEXT,
+    seed INTEGER,
+    size INTEGER,
+    strata TEXT,
+    movers INTEGER
+);
+CREATE TABLE IF NOT EXISTS holdout_accounts (
+    holdout_id INTEGER NOT NULL,
+    account_id INTEGER NOT NULL,
+    cohort TEXT NOT NULL,
+    stratum TEXT,
+    from_territory TEXT,
+    to_territory TEXT,
+    PRIMARY KEY (holdout_id, account_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS reviews (
+    id INTEGER PRIMARY KEY,
+    account_id INTEGER,
+    external_id TEXT,
+    scenario_id INTEGER,
+    rep TEXT,
+    territory TEXT,
+    change TEXT,
+    verdict TEXT,
+    comment TEXT,
+    source TEXT,
+    imported_at TEXT,
+    decision TEXT,
+    decided_at TEXT,
+    decided_by TEXT
+);
+"""
+
+
+def _v6(script: str) -> str:
+    return script + RECORD_TABLES
+
+
+SCHEMA_V6 = _v6(SCHEMA_V5)
+SCHEMA = SCHEMA_V6  # what a new file gets
 
 # Figures derived from the accounts that are slow to compute (the Delaunay graph of a million accounts takes
 # seconds). Each entry carries a fingerprint of the data it was derived from and is ignored when that differs,
@@ -333,5 +403,12 @@ def _v4_to_v5(conn: sqlite3.Connection) -> None:
             conn.execute(statement)
 
 
+def _v5_to_v6(conn: sqlite3.Connection) -> None:
+    """The tables of what comes back after go-live, empty."""
+    for statement in RECORD_TABLES.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4,
-                                                               4: _v4_to_v5}
+                                                               4: _v4_to_v5, 5: _v5_to_v6}

@@ -6,21 +6,14 @@ the repaint that follows, as the planner sees it.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
-from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+from PySide6.QtWidgets import QApplication
 
-from PySide6.QtCore import QSettings  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
-
-from desktop_planner.core.scoring import Component, ScoreDefinition, Tier  # noqa: E402
-from desktop_planner.core.team_commands import SetScoring  # noqa: E402
-from desktop_planner.io.demo_teams import create_team_demo  # noqa: E402
-from desktop_planner.ui.app import ensure_app  # noqa: E402
-from desktop_planner.ui.window.main_window import MainWindow  # noqa: E402
+from desktop_planner.core.scoring import Component, ScoreDefinition, Tier
+from desktop_planner.core.team_commands import SetScoring
+from desktop_planner.io.demo_teams import create_team_demo
+from tests.benchmarks.windows import bench_window
 
 ACCOUNTS = 20_000
 SWITCH_TARGET_MS, SCORE_TARGET_MS = 300.0, 2000.0
@@ -33,26 +26,15 @@ def _repainted(window) -> None:
 
 
 def run(bench) -> None:
-    ensure_app()
-    with tempfile.TemporaryDirectory() as folder:
-        QSettings.setDefaultFormat(QSettings.IniFormat)
-        QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, folder)
-        path = Path(folder) / "teams.tplan"
+    def build(path) -> None:
         started = time.perf_counter()
         create_team_demo(path, ACCOUNTS, seed=1)
         bench.record(f"teams: build the team demo ({ACCOUNTS:,} accounts, 3 teams)",
                      (time.perf_counter() - started) * 1000, target=None)
-        window = MainWindow()
-        window.resize(1600, 1000)
-        window.load_project(path)
-        window.show()
+
+    with bench_window(build=build) as (window, _path):
         _repainted(window)
-        try:
-            _measure(bench, window)
-        finally:
-            window.close()
-            window.deleteLater()
-            QApplication.processEvents()
+        _measure(bench, window)
 
 
 def _measure(bench, window) -> None:

@@ -7,7 +7,7 @@ import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -20,15 +20,20 @@ from tests.benchmarks.projects import bench_project  # noqa: E402
 
 
 @contextmanager
-def bench_window(accounts: int = 100_000, territories: int = 50, load: bool = True
-                 ) -> Iterator[tuple[MainWindow, Path]]:
+def bench_window(accounts: int = 100_000, territories: int = 50, load: bool = True,
+                 build: Callable[[Path], None] | None = None) -> Iterator[tuple[MainWindow, Path]]:
     """A shown 1600x1000 window and its project's path; with load=False the project is not opened yet (for
-    benchmarks that time the opening itself)."""
+    benchmarks that time the opening itself). `build(path)`: make the project there instead of copying the demo
+    of that size."""
     ensure_app()
     with tempfile.TemporaryDirectory() as folder:
         QSettings.setDefaultFormat(QSettings.IniFormat)
         QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, folder)
-        path = bench_project(accounts, territories)
+        if build is not None:
+            path = Path(folder) / "bench.tplan"
+            build(path)
+        else:
+            path = bench_project(accounts, territories)
         window = MainWindow()
         window.resize(1600, 1000)
         if load:

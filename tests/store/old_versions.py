@@ -7,7 +7,8 @@ import sqlite3
 from desktop_planner.store import schema
 from desktop_planner.store.project import _write_plan
 
-SCRIPTS = {1: schema.SCHEMA_V1, 2: schema.SCHEMA_V2, 3: schema.SCHEMA_V3, 4: schema.SCHEMA_V4}
+SCRIPTS = {1: schema.SCHEMA_V1, 2: schema.SCHEMA_V2, 3: schema.SCHEMA_V3, 4: schema.SCHEMA_V4,
+           5: schema.SCHEMA_V5}
 
 
 def write_old_version(path, plan, version: int, *statements: str) -> None:
@@ -18,7 +19,8 @@ def write_old_version(path, plan, version: int, *statements: str) -> None:
     # Today's writer fills the CRM key columns of version 4 and the score columns of version 5: they are there for
     # the writing only.
     added = [("territories", c, "TEXT") for c in schema.CRM_TERRITORY_COLUMNS if version < 4]
-    added += [("accounts", c, kind) for c, kind in schema.SCORE_COLUMNS] + [("scenarios", "team_id", "INTEGER")]
+    if version < 5:
+        added += [("accounts", c, kind) for c, kind in schema.SCORE_COLUMNS] + [("scenarios", "team_id", "INTEGER")]
     for table, column, kind in added:
         conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
     conn.execute("BEGIN")

@@ -33,7 +33,7 @@ def test_version_3_reads_as_before_and_is_migrated_with_a_backup(tmp_path):
     with ProjectFile.open(path) as project:
         assert project.migrated_backup == tmp_path / "old.tplan.v3.bak"
         assert project.migrated_backup.read_bytes() == original
-        assert project.project_value("schema_version") == str(schema.SCHEMA_VERSION) == "5"
+        assert project.project_value("schema_version") == str(schema.SCHEMA_VERSION) == "6"
         assert {t.code for t in project.load_plan().active.territories.values()} == {None}
     assert set(schema.CRM_TERRITORY_COLUMNS) <= territory_columns(path)
 

@@ -88,7 +88,7 @@ def test_schema_is_exactly_design_v2(tmp_path, plan):
         for table, columns in schema.REQUIRED_COLUMNS.items():
             have = {row[1] for row in project.conn.execute(f"PRAGMA table_info({table})")}
             assert columns <= have
-        assert project.project_value("schema_version") == str(schema.SCHEMA_VERSION) == "5"
+        assert project.project_value("schema_version") == str(schema.SCHEMA_VERSION) == "6"
         for table in ("accounts", "scenarios", "territories"):  # ids never reused
             sql = project.conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0]
             assert "AUTOINCREMENT" in sql

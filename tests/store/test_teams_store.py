@@ -42,7 +42,7 @@ def test_version_4_is_migrated_with_a_backup_and_reads_exactly_as_before(tmp_pat
     with ProjectFile.open(path) as project:
         assert project.migrated_backup == tmp_path / "old.tplan.v4.bak"
         assert project.migrated_backup.read_bytes() == original
-        assert project.project_value("schema_version") == str(schema.SCHEMA_VERSION) == "5"
+        assert project.project_value("schema_version") == str(schema.SCHEMA_VERSION)
         new = project.load_plan()
         assert new.teams == () and new.team_id == 0 and new.scoring is None
         assert np.array_equal(new.active.assignment, old.active.assignment)

@@ -19,14 +19,14 @@ LISTED = 1000  # rows per list; the count in the tab says how many there are in 
 FOCUS_SPAN_M = 25_000.0  # width of the map around an account clicked in a list, unless already closer
 
 
-def focus_account(window, row: int) -> None:
-    """Centre the map on an account (zooming in to FOCUS_SPAN_M if the view is wider) and select it."""
+def focus_account(window, row: int, span_m: float = FOCUS_SPAN_M) -> None:
+    """Centre the map on an account (zooming in to `span_m` across if the view is wider) and select it."""
     x, y = float(window.session.plan.accounts.x[row]), float(window.session.plan.accounts.y[row])
     if not (np.isfinite(x) and np.isfinite(y)):
         window.statusBar().showMessage("That account has no location on the map.", 5000)
         return
     x0, y0, x1, y1 = window.map.view_range_mercator()
-    scale = min(1.0, FOCUS_SPAN_M / max(x1 - x0, 1.0))
+    scale = min(1.0, span_m / max(x1 - x0, 1.0))
     half_w, half_h = (x1 - x0) * scale / 2, (y1 - y0) * scale / 2
     window.map.view_box.setRange(xRange=(x - half_w, x + half_w), yRange=(y - half_h, y + half_h), padding=0)
     window.controller.set_selection(np.array([row], dtype=np.int64))

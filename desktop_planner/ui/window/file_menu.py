@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox
 
 from desktop_planner.core.commands import RecordIssues
 from desktop_planner.io.account_import import AccountImportError
+from desktop_planner.io.actuals_import import read_actuals, read_quotas
 from desktop_planner.io.export import ExportError, export_changes, export_issues, export_summary
 from desktop_planner.io.mbtiles import MBTilesError
 from desktop_planner.io.territory_import import alignment_from_csv, territories_from_csv
@@ -53,6 +54,9 @@ def install_menus(window, file_menu: QMenu) -> None:
            lambda: import_commands(window, "Import territories and reps", territories_from_csv))
     action("import_alignment", "Import a&lignment…",
            lambda: import_commands(window, "Import alignment", alignment_from_csv))
+    action("import_actuals", "Import a&ctuals…", lambda: import_records(window, "Import actuals", read_actuals,
+                                                                       every_account=True))
+    action("import_quotas", "Import &quotas…", lambda: import_records(window, "Import quotas", read_quotas))
     export_menu = QMenu("&Export", file_menu)
     file_menu.insertMenu(export_action, export_menu)
     file_menu.removeAction(export_action)
@@ -111,6 +115,34 @@ def import_commands(window, title: str, reader) -> None:
             lines.append(f"  … and {len(issues) - SHOWN_PROBLEMS:,} more")
         lines.append("File > Export > Rejected import rows writes them all out.")
     QMessageBox.information(window, title, "\n".join(lines))
+
+
+def import_records(window, title: str, read, every_account: bool = False) -> None:
+    """Actuals or quotas from a CSV or Excel file (io.actuals_import): one undoable command with its rejected rows,
+    then the reader's report. Actuals concern every account, so with teams they are matched against all accounts
+    and every team's view is loaded again (ui.window.team_views); quotas are the team's shown."""
+    path, _ = QFileDialog.getOpenFileName(window, title, str(_folder(window)), TABLE_FILTER)
+    if not path:
+        return
+    session = window.session
+    whole = every_account and bool(session.plan.teams)
+    plan = window.team_views.whole_plan() if whole else session.plan
+    if plan is None:
+        return  # read-only: team_views has said why
+    try:
+        result = read(plan, path)
+    except (AccountImportError, ValueError) as exc:
+        window.show_error(f"{Path(path).name}: {exc}")
+        return
+    command = result.command
+    if command is None:
+        window.show_error(f"{Path(path).name}: no row could be used.\n\n{result.report()}")
+        return
+    step = RecordIssues(command, Path(path).name, result.issues)
+    if not (window.team_views.apply(step) if whole else window.controller.do(step)):
+        return  # refused: the reason has been shown, and nothing was recorded
+    QMessageBox.information(window, title, result.report() + "\n\nEdit > Undo takes it back. View > KPIs shows "
+                            "what the actuals say.")
 
 
 def _save_path(window, title: str, suggested: str, filters: str) -> tuple[Path | None, str]:

@@ -27,6 +27,8 @@ from desktop_planner.ui.review import coverage_dock
 from desktop_planner.ui.window import file_menu
 from desktop_planner.ui.review import history_dock
 from desktop_planner.ui.review import score_dock
+from desktop_planner.ui.review import kpi_dock
+from desktop_planner.ui.review import disputes_dock
 from desktop_planner.ui.map import region_view
 from desktop_planner.ui.window import scenario_bar
 from desktop_planner.ui.window import status_bar
@@ -41,6 +43,7 @@ from desktop_planner.ui.window.controller import GestureController, Session
 from desktop_planner.ui.map import MapView
 from desktop_planner.ui.window import view_options
 from desktop_planner.ui.dialogs import auto_balance
+from desktop_planner.ui.dialogs import holdout_dialog
 
 PROJECT_FILTER = "Territory plans (*.tplan);;All files (*)"
 MAX_RECENT = 8
@@ -90,6 +93,9 @@ class MainWindow(QMainWindow):
         self.auto_balance = auto_balance.install(self)  # Scenario > Auto-balance…, run in a separate process
         self.team_views = team_views.install(self)  # the team switcher, Teams menu, project-wide changes
         self.score_dock = score_dock.install(self)  # score spread per territory, by tier
+        self.kpi_dock = kpi_dock.install(self)  # after go-live: KPIs per territory and period, map by KPI
+        holdout_dialog.install(self)  # Scenario > Keep a holdout…
+        self.disputes_dock = disputes_dock.install(self)  # reps' review sheets: disputes and the workshop's decisions
         file_menu.install_menus(self, self.menus["file"])  # last: it moves the "export" action others insert before
         self.setWindowTitle("Desktop Planner")
         self._update_undo_actions()

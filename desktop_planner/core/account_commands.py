@@ -7,6 +7,7 @@ is one undoable step: undo brings back the previous accounts with their assignme
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -69,6 +70,31 @@ def _member(values: np.ndarray, pool) -> np.ndarray:
     return np.fromiter((v in pool for v in values.tolist()), dtype=bool, count=len(values))
 
 
+def _same_value(a, b) -> bool:
+    if a == b:
+        return True
+    try:
+        return float(a) == float(b)  # 658700.0 kept as a number, "658700.0" as read from a file: the same figure
+    except (TypeError, ValueError):
+        return False
+
+
+def _attrs_differ(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """Per account, whether its other columns (attrs JSON) say something else: the same keys and values, numbers
+    and the text of the same number alike, are no change (a CRM export read back is not 5,000 updates)."""
+    differs = old != new
+    for i in np.flatnonzero(differs):
+        try:
+            a = json.loads(old[i]) if old[i] else {}
+            b = json.loads(new[i]) if new[i] else {}
+        except (TypeError, ValueError):
+            continue
+        if isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys() and \
+                all(_same_value(a[k], b[k]) for k in a):
+            differs[i] = False
+    return differs
+
+
 def plan_refresh(plan: Plan, columns: dict[str, np.ndarray], remove_missing: bool = False,
                  fields: Iterable[str] | None = None) -> RefreshSummary:
     """What a refresh with these columns would do, without doing it (for the confirmation dialog).
@@ -87,6 +113,8 @@ def plan_refresh(plan: Plan, columns: dict[str, np.ndarray], remove_missing: boo
         if a.dtype.kind == "f":
             b = b.astype(np.float64)
             differs |= ~((a == b) | (np.isnan(a) & np.isnan(b)))
+        elif name == "attrs":
+            differs |= _attrs_differ(a, b)
         else:
             differs |= a != b
     updated = incoming[new_rows[differs]]

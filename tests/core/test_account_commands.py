@@ -98,6 +98,16 @@ def test_refresh_leaves_fields_the_file_does_not_carry(plan):
     assert plan.accounts.potential[3] == 1.0
 
 
+def test_other_columns_read_back_as_text_are_no_update_but_a_new_figure_is(plan):
+    plan.accounts.attrs[:] = '{"ARR": 658700.0, "Employees": 514}'  # as an earlier import or the demo kept them
+    columns = refreshed_columns(plan)
+    columns["attrs"][:] = '{"ARR": "658700.0", "Employees": "514"}'  # the same figures, as a CSV gives them back
+    columns["attrs"][2] = '{"ARR": "900000", "Employees": "514"}'
+    columns["attrs"][4] = '{"ARR": "658700.0"}'  # a column the file no longer has
+    summary = plan_refresh(plan, columns, fields=("attrs",))
+    assert summary.updated.tolist() == [plan.accounts.external_id[2], plan.accounts.external_id[4]]
+
+
 def test_text_id_membership(plan):
     from desktop_planner.core.account_commands import _member
     values = np.array([f"ACC-{i:07d}" for i in range(1000)], dtype=object)

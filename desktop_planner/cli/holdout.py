@@ -12,7 +12,8 @@ import json
 import secrets
 from pathlib import Path
 
-from desktop_planner.cli.common import EXIT_OK, BadInput, add_team_argument, open_project, pick_scenario, positive_int
+from desktop_planner.cli.common import (EXIT_OK, BadInput, add_team_argument, non_negative_int, open_project,
+                                        pick_scenario, positive_int)
 
 
 def _share(text: str) -> float:
@@ -22,16 +23,6 @@ def _share(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a share such as 0.1, got {text!r}") from None
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError(f"expected a share more than 0 and less than 1 (0.1 = 10 %), got {value}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a seed of at least 0, got {value}")
     return value
 
 
@@ -49,7 +40,7 @@ def add_parser(sub) -> None:
     p.add_argument("--strata", default="from_territory", metavar="S1,S2",
                    help="stratify by any of from_territory (default), to_territory, segment, tier, potential_band "
                    "(quintiles of potential), comma separated")
-    p.add_argument("--seed", type=_seed, help="seed of the draw (default: a random one, printed and stored)")
+    p.add_argument("--seed", type=non_negative_int, help="seed of the draw (default: a random one, printed and stored)")
     p.add_argument("--go-live", required=True, metavar="PERIOD", help="first period under the new alignment, "
                    "e.g. 2026-Q3 or 2026-07")
     p.add_argument("--dry-run", action="store_true", help="show the draw without keeping it")

@@ -7,23 +7,20 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import re
 from pathlib import Path
 
 from desktop_planner.cli.common import EXIT_OK, BadInput, add_team_argument, open_project, pick_scenario
 
-SUFFIXES = {"k": 1e3, "m": 1e6, "mm": 1e6, "bn": 1e9, "b": 1e9}
-
-
 def amount(text: str) -> float:
-    """A money amount as people type it: '1200000', '1,200,000', '1.2M', '250k'."""
-    match = re.fullmatch(r"\s*([0-9][0-9_,]*(?:\.[0-9]*)?|\.[0-9]+)\s*([a-zA-Z]*)\s*", text)
-    suffix = match.group(2).lower() if match else ""
-    if match is None or suffix not in SUFFIXES and suffix:
-        raise argparse.ArgumentTypeError(f"expected an amount such as 1200000, 1,200,000 or 1.2M, got {text!r}")
-    value = float(match.group(1).replace(",", "").replace("_", "")) * SUFFIXES.get(suffix, 1.0)
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected an amount, got {text!r}")
+    """A money amount as people type it: '1200000', '1,200,000', '1.2M', '250k' (core.rules.read_number)."""
+    from desktop_planner.core.rules import read_number
+    try:
+        value = read_number(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an amount such as 1200000, 1,200,000 or 1.2M, got {text!r}") \
+            from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected an amount of at least 0, got {text!r}")
     return value
 
 

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDockWidget, QHeaderView, QLab
 
 from desktop_planner.core.coverage import outliers, unassigned_accounts
 from desktop_planner.ui.panel.balance_panel import format_number
+from desktop_planner.ui.review.bottom_docks import add_bottom_dock
 
 LISTED = 1000  # rows per list; the count in the tab says how many there are in all
 FOCUS_SPAN_M = 25_000.0  # width of the map around an account clicked in a list, unless already closer
@@ -114,9 +115,5 @@ def _name(accounts, row: int) -> str:
 
 
 def install(window) -> CoverageDock:
-    dock = CoverageDock(window)
-    window.addDockWidget(Qt.BottomDockWidgetArea, dock)
-    window.tabifyDockWidget(window.region_view, dock)  # the docks share the room under the map, as tabs
-    dock.hide()
-    window.menus["view"].addAction(dock.toggleViewAction())
+    dock = add_bottom_dock(window, CoverageDock(window), beside=window.region_view)
     return dock

@@ -27,6 +27,7 @@ from desktop_planner.ui.map.dispute_marks import DisputeMarks
 from desktop_planner.ui.panel.balance_panel import format_number
 from desktop_planner.ui.review.coverage_dock import focus_account as coverage_focus
 from desktop_planner.ui.review.review_sheet_files import export_sheets, import_sheets
+from desktop_planner.ui.review.bottom_docks import add_bottom_dock
 
 COLUMNS = ("Account", "Rep", "Change", "From → To", "Rep's comment", "Decision")
 OPEN_TEXT, DECIDED_TEXT = QColor("#b71c1c"), QColor("#7a7f86")
@@ -465,11 +466,7 @@ class PanelTips(QObject):
 
 
 def install(window) -> DisputesDock:
-    dock = DisputesDock(window)
-    window.addDockWidget(Qt.BottomDockWidgetArea, dock)
-    window.tabifyDockWidget(window.coverage_dock, dock)  # the docks share the room under the map, as tabs
-    dock.hide()
-    window.menus["view"].addAction(dock.toggleViewAction())
+    dock = add_bottom_dock(window, DisputesDock(window), beside=window.coverage_dock)
     menu = window.scenario_bar.menu
     menu.addSeparator()
     for key, text, slot, tip in (

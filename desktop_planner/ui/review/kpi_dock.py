@@ -29,6 +29,7 @@ from desktop_planner.core.quotas import (DEFAULT_CAP, DEFAULT_FLOOR, QuotaError,
 from desktop_planner.core.rules import read_number
 from desktop_planner.ui.panel.balance_panel import format_number
 from desktop_planner.ui.window.controller import territory_colors
+from desktop_planner.ui.review.bottom_docks import add_bottom_dock
 
 NO_ACTUALS = ("No actuals yet: File > Import actuals… (or `desktop-planner import PROJECT --actuals FILE`). "
               "The KPIs follow each territory over the periods imported.")
@@ -412,9 +413,5 @@ class KpiDock(QDockWidget):
 
 
 def install(window) -> KpiDock:
-    dock = KpiDock(window)
-    window.addDockWidget(Qt.BottomDockWidgetArea, dock)
-    window.tabifyDockWidget(window.coverage_dock, dock)  # the docks share the room under the map, as tabs
-    dock.hide()
-    window.menus["view"].addAction(dock.toggleViewAction())
+    dock = add_bottom_dock(window, KpiDock(window), beside=window.coverage_dock)
     return dock

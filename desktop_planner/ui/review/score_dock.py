@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QStackedWidget, QVBoxLayout, 
 
 from desktop_planner.core.scoring import Tier, score_summary
 from desktop_planner.ui.window.controller import territory_colors
+from desktop_planner.ui.review.bottom_docks import add_bottom_dock
 
 NO_SCORE = "No score yet: Teams > Score accounts… (or `desktop-planner score`)"
 # Higher tiers darker: the eye reads "more ink" as "more valuable". Tiers beyond the ramp share its lightest.
@@ -268,11 +269,7 @@ class ScoreDock(QDockWidget):
 
 
 def install(window) -> ScoreDock:
-    dock = ScoreDock(window)
-    window.addDockWidget(Qt.BottomDockWidgetArea, dock)
-    window.tabifyDockWidget(window.coverage_dock, dock)  # the docks share the room under the map, as tabs
-    dock.hide()
-    window.menus["view"].addAction(dock.toggleViewAction())
+    dock = add_bottom_dock(window, ScoreDock(window), beside=window.coverage_dock)
     window.menus["teams"].addSeparator()
     window.menus["teams"].addAction(dock.toggleViewAction())  # beside "Score accounts…", where it is looked for
     return dock
